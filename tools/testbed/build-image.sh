@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the Debian bookworm systemd image that molecule and the demo use as a disposable host.
+# No registry is needed: the root file system comes from debootstrap and enters Docker by `docker import`.
+# The image carries a label with the hash of this recipe; it is rebuilt only when the recipe changes.
+# Prints the image reference on its last line.
+set -euo pipefail
+
+IMAGE=${MOUNTKIT_IMAGE:-mountkit/debian-systemd:bookworm}
+MIRROR=${MOUNTKIT_MIRROR:-http://deb.debian.org/debian}
+BASE_PACKAGES=(
+  systemd systemd-sysv dbus python3 python3-apt sudo fuse3 iproute2 procps ca-certificates kmod less
+)
+# What the roles need at converge, baked in so converge does not depend on the mirror. Installed by apt
+# inside the root file system, because debootstrap does not see that fuse3 provides `fuse`.
+ROLE_PACKAGES=(libfuse2 gnupg curl s3fs docker.io)
+
+recipe=$( { cat "${BASH_SOURCE[0]}"; echo "$MIRROR"; } | sha256sum | cut -c1-16)
+current=$(docker image inspect -f '{{ index .Config.Labels "io.mountkit.recipe" }}' "$IMAGE" 2>/dev/null || true)
+if [[ "$current" == "$recipe" ]]; then
+  echo "$IMAGE"
+  exit 0
+fi
+
+echo "building $IMAGE (recipe $recipe)" >&2
+work=$(mktemp -d /var/tmp/mountkit-image.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+rootfs="$work/rootfs"
+
+debootstrap --variant=minbase --include="$(IFS=,; echo "${BASE_PACKAGES[*]}")" bookworm "$rootfs" "$MIRROR" >&2
+
+# Services must not start while packages are baked.
+printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
+chmod +x "$rootfs/usr/sbin/policy-rc.d"
+chroot "$rootfs" apt-get update -q >&2
+chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  "${ROLE_PACKAGES[@]}" >&2
+chroot "$rootfs" apt-get clean
+
+# A container gets its identity at boot.
+: >"$rootfs/etc/machine-id"
+rm -f "$rootfs/etc/hostname" "$rootfs/usr/sbin/policy-rc.d"
+# Docker inside the host is opt-in per scenario; units that need a real console or kernel are noise.
+chroot "$rootfs" systemctl disable docker.service docker.socket containerd.service >&2 || true
+chroot "$rootfs" systemctl mask systemd-udevd.service systemd-udevd-kernel.socket \
+  systemd-udevd-control.socket getty@tty1.service console-getty.service \
+  systemd-firstboot.service systemd-remount-fs.service >&2
+
+tar -C "$rootfs" --numeric-owner -c . | docker import \
+  --change 'ENV container=docker' \
+  --change 'CMD ["/sbin/init"]' \
+  --change "LABEL io.mountkit.recipe=$recipe" \
+  - "$IMAGE" >&2
+echo "$IMAGE"
