@@ -11,6 +11,7 @@ SCENARIO ?= default
 setup:
 	bash tools/setup.sh
 	bash tools/testbed/build-image.sh >/dev/null
+	bash tools/testbed/build-mount-s3.sh >/dev/null
 
 demo: setup
 	bash tools/demo.sh
