@@ -33,7 +33,7 @@ def ansible_env(**extra):
     return env
 
 
-def run_module(module, args, check=False, timeout=300):
+def ansible_run_module(module, args, check=False, timeout=300):
     """Run one module on localhost through ansible (not by import) and return its result dict."""
     cmd = [os.path.join(VENV, "bin", "ansible"), "localhost", "-c", "local", "-m", module, "-a", json.dumps(args)]
     if check:
@@ -44,6 +44,12 @@ def run_module(module, args, check=False, timeout=300):
     except ValueError:
         raise AssertionError("ansible printed no JSON:\n%s\n%s" % (proc.stdout, proc.stderr))
     return output["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+@pytest.fixture(scope="session")
+def run_module():
+    """ansible_run_module, as a fixture for test modules that are not importable by name."""
+    return ansible_run_module
 
 
 @pytest.fixture

@@ -1,0 +1,718 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mountkit.aws maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Probe operations that show what a mounted file system really does, and their runner.
+
+Every operation runs in a forked child with a timeout, so a hung mount (FUSE daemon stuck,
+NFS server gone) never blocks the caller: the child is killed, or abandoned if the kernel
+keeps it in uninterruptible sleep. The child closes every inherited file descriptor, so an
+abandoned child cannot hold Ansible's output pipe open either.
+
+An operation's result is 'ok', the errno name of the first failing call (EPERM, EIO, ...),
+ETIMEDOUT when it did not finish in time, or a name for a silent failure: SHORT_READ (fewer
+bytes read back than written, no error), DATA_MISMATCH (wrong bytes), NO_EFFECT (the call
+succeeded but its effect is not visible).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import hashlib
+import json
+import os
+import select
+import signal
+import stat
+import sys
+import time
+import uuid
+
+OK = 'ok'
+TIMED_OUT = 'ETIMEDOUT'
+SHORT_READ = 'SHORT_READ'
+DATA_MISMATCH = 'DATA_MISMATCH'
+NO_EFFECT = 'NO_EFFECT'
+NOT_RUN = 'NOT_RUN'
+UNEXPECTED_ERROR = 'ERROR'
+SILENT_RESULTS = (SHORT_READ, DATA_MISMATCH, NO_EFFECT)
+SPECIAL_RESULTS = (OK, SHORT_READ, DATA_MISMATCH, NO_EFFECT, NOT_RUN, UNEXPECTED_ERROR)
+
+# Canonical order; cheap single-file operations first, the bulk transfer last.
+OPERATIONS = (
+    'create_write_read', 'fsync', 'append', 'overwrite_trunc', 'partial_overwrite', 'truncate',
+    'rename_file', 'rename_dir', 'unlink', 'mkdir', 'rmdir', 'symlink', 'hardlink', 'chmod',
+    'xattr', 'sequential',
+)
+
+PROBE_DIR_NAME = '.mountkit-probe'
+DEFAULT_SIZE = 1024 * 1024
+DEFAULT_TIMEOUT = 10.0
+SMALL = 8192
+CHUNK = 1024 * 1024
+XATTR_NAME = 'user.mountkit.probe'
+SYMLINK_TARGET = 'mountkit-symlink-target'
+
+# How long a killed child gets to be reaped before it is left behind.
+REAP_GRACE = 0.5
+
+
+def errno_name(number):
+    return errno.errorcode.get(number, 'ERRNO_%d' % number)
+
+
+class ProbeMismatch(Exception):
+    """A call succeeded but its effect was wrong: result is SHORT_READ, DATA_MISMATCH or NO_EFFECT."""
+
+    def __init__(self, result, detail):
+        super(ProbeMismatch, self).__init__(detail)
+        self.result = result
+        self.detail = detail
+
+
+class ChildOutcome(object):
+    """What a child reported: value on success, else errno/result/error; timed_out if it never answered."""
+
+    __slots__ = ('value', 'errno', 'strerror', 'step', 'precondition', 'result', 'error', 'timed_out',
+                 'abandoned', 'pid', 'seconds')
+
+    def __init__(self, **fields):
+        for name in self.__slots__:
+            setattr(self, name, fields.get(name))
+
+
+def _open_fds():
+    try:
+        return [int(name) for name in os.listdir('/proc/self/fd')]
+    except OSError:
+        return range(3, 1024)
+
+
+def _detach_from_parent(keep_fd):
+    """In the child: stdio to /dev/null and every other inherited descriptor closed."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    for fd in _open_fds():
+        if fd > 2 and fd != keep_fd:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    # Python-level streams may wrap descriptors just closed; point them at /dev/null too.
+    sys.stdout = sys.stderr = os.fdopen(os.dup(1), 'w')
+
+
+def _report(func, args):
+    try:
+        return {'value': func(*args)}
+    except ProbeMismatch as exc:
+        return {'result': exc.result, 'strerror': exc.detail}
+    except (OSError, IOError) as exc:
+        if exc.errno is None:
+            return {'error': '%s: %s' % (type(exc).__name__, exc)}
+        return {'errno': exc.errno, 'strerror': exc.strerror, 'step': getattr(exc, 'probe_step', None),
+                'precondition': getattr(exc, 'probe_precondition', False)}
+    except Exception as exc:  # pylint: disable=broad-except
+        return {'error': '%s: %s' % (type(exc).__name__, exc)}
+
+
+def _reap(pid, grace):
+    """Collect the child; True if it is gone. A child stuck in the kernel is left to init."""
+    deadline = time.time() + grace
+    while True:
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except OSError:
+            return True
+        if done == pid:
+            return True
+        if time.time() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def run_in_child(func, args=(), timeout=DEFAULT_TIMEOUT):
+    """Run func(*args) in a forked child and wait at most timeout seconds for its JSON-able result.
+
+    On timeout the child is sent SIGKILL and, if the kernel does not let it die at once (a
+    request in flight on a hung mount), abandoned: abandoned is True and the caller moves on.
+    """
+    read_fd, write_fd = os.pipe()
+    started = time.time()
+    pid = os.fork()
+    if pid == 0:  # child: never return into the caller's code
+        status = 1
+        try:
+            os.close(read_fd)
+            _detach_from_parent(write_fd)
+            data = json.dumps(_report(func, args)).encode('utf-8')
+            while data:
+                data = data[os.write(write_fd, data):]
+            status = 0
+        finally:
+            os._exit(status)  # pylint: disable=protected-access
+    os.close(write_fd)
+    chunks = []
+    timed_out = False
+    try:
+        deadline = started + timeout
+        while True:
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _w, _x = select.select([read_fd], [], [], remaining)
+            if ready:
+                chunk = os.read(read_fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+    seconds = round(time.time() - started, 3)
+    if timed_out:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        return ChildOutcome(timed_out=True, abandoned=not _reap(pid, REAP_GRACE), pid=pid, seconds=seconds)
+    # The child has answered; its exit may still wait on the kernel, so do not wait forever.
+    if not _reap(pid, REAP_GRACE):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        _reap(pid, REAP_GRACE)
+    try:
+        payload = json.loads(b''.join(chunks).decode('utf-8'))
+    except ValueError:
+        return ChildOutcome(error='child process exited without a result', pid=pid, seconds=seconds)
+    return ChildOutcome(pid=pid, seconds=seconds, **payload)
+
+
+class _Step(object):
+    """Label the call that fails, so a result says where: 'EPERM at open(O_APPEND)'."""
+
+    def __init__(self, label, precondition=False):
+        self.label = label
+        self.precondition = precondition
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc is not None and not hasattr(exc, 'probe_step'):
+            try:
+                exc.probe_step = self.label
+                exc.probe_precondition = self.precondition
+            except AttributeError:
+                pass
+        return False
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while len(view):
+        view = view[os.write(fd, view):]
+
+
+def _close_quietly(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _create(path, data, sync, precondition=False):
+    """Write a new file. As a precondition it is fsynced, so Mountpoint completes the upload."""
+    with _Step('open(O_CREAT|O_EXCL|O_WRONLY)', precondition):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with _Step('write', precondition):
+            _write_all(fd, data)
+        if sync:
+            with _Step('fsync', precondition):
+                os.fsync(fd)
+    except BaseException:
+        _close_quietly(fd)
+        raise
+    with _Step('close', precondition):
+        os.close(fd)
+
+
+def _read_exact(fd, length):
+    parts = []
+    remaining = length
+    while remaining > 0:
+        block = os.read(fd, min(remaining, CHUNK))
+        if not block:
+            break
+        parts.append(block)
+        remaining -= len(block)
+    return b''.join(parts)
+
+
+def _read_all(path):
+    with _Step('open(O_RDONLY) to read back'):
+        fd = os.open(path, os.O_RDONLY)
+    try:
+        parts = []
+        with _Step('read back'):
+            while True:
+                block = os.read(fd, CHUNK)
+                if not block:
+                    break
+                parts.append(block)
+    finally:
+        _close_quietly(fd)
+    return b''.join(parts)
+
+
+def _first_difference(expected, actual):
+    for offset in range(min(len(expected), len(actual))):
+        if expected[offset] != actual[offset]:
+            return offset
+    return min(len(expected), len(actual))
+
+
+def compare_bytes(expected, actual):
+    """Return len(expected) when equal; raise ProbeMismatch(SHORT_READ or DATA_MISMATCH) otherwise."""
+    if actual == expected:
+        return len(expected)
+    offset = _first_difference(expected, actual)
+    zeros = ' (all zero bytes)' if actual and actual.count(b'\0') == len(actual) else ''
+    if len(actual) < len(expected):
+        raise ProbeMismatch(SHORT_READ, 'read back %d of %d bytes without an error%s; first difference at offset %d'
+                            % (len(actual), len(expected), zeros, offset))
+    if len(actual) > len(expected):
+        raise ProbeMismatch(DATA_MISMATCH, 'read back %d bytes, %d more than written%s; first difference at offset %d'
+                            % (len(actual), len(actual) - len(expected), zeros, offset))
+    raise ProbeMismatch(DATA_MISMATCH, 'read back %d bytes that differ from those written%s; first difference at offset %d'
+                        % (len(actual), zeros, offset))
+
+
+def _verify(path, expected):
+    return compare_bytes(expected, _read_all(path))
+
+
+def _assert_gone(path, what):
+    try:
+        os.lstat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return
+        raise
+    raise ProbeMismatch(NO_EFFECT, '%s succeeded but %s still exists' % (what, os.path.basename(path)))
+
+
+def _verified(count):
+    return {'bytes_verified': count}
+
+
+def op_create_write_read(workdir, size):
+    path = os.path.join(workdir, 'create_write_read.dat')
+    data = os.urandom(SMALL)
+    _create(path, data, sync=False)
+    return _verified(_verify(path, data))
+
+
+def op_fsync(workdir, size):
+    path = os.path.join(workdir, 'fsync.dat')
+    data = os.urandom(SMALL)
+    with _Step('open(O_CREAT|O_EXCL|O_WRONLY)'):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with _Step('write'):
+            _write_all(fd, data)
+        with _Step('fsync'):
+            os.fsync(fd)
+    except BaseException:
+        _close_quietly(fd)
+        raise
+    with _Step('close'):
+        os.close(fd)
+    return _verified(_verify(path, data))
+
+
+def op_append(workdir, size):
+    path = os.path.join(workdir, 'append.dat')
+    first, second = os.urandom(SMALL // 2), os.urandom(SMALL // 2)
+    _create(path, first, sync=True, precondition=True)
+    with _Step('open(O_WRONLY|O_APPEND)'):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        with _Step('write'):
+            _write_all(fd, second)
+    except BaseException:
+        _close_quietly(fd)
+        raise
+    with _Step('close'):
+        os.close(fd)
+    return _verified(_verify(path, first + second))
+
+
+def op_overwrite_trunc(workdir, size):
+    path = os.path.join(workdir, 'overwrite_trunc.dat')
+    _create(path, os.urandom(SMALL), sync=True, precondition=True)
+    replacement = os.urandom(SMALL // 2)
+    with _Step('open(O_WRONLY|O_TRUNC)'):
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        with _Step('write'):
+            _write_all(fd, replacement)
+    except BaseException:
+        _close_quietly(fd)
+        raise
+    with _Step('close'):
+        os.close(fd)
+    return _verified(_verify(path, replacement))
+
+
+def op_partial_overwrite(workdir, size):
+    path = os.path.join(workdir, 'partial_overwrite.dat')
+    original = os.urandom(SMALL)
+    patch = os.urandom(1024)
+    offset = SMALL // 2
+    _create(path, original, sync=True, precondition=True)
+    with _Step('open(O_RDWR)'):
+        fd = os.open(path, os.O_RDWR)
+    try:
+        with _Step('lseek'):
+            os.lseek(fd, offset, os.SEEK_SET)
+        with _Step('write at offset %d' % offset):
+            _write_all(fd, patch)
+    except BaseException:
+        _close_quietly(fd)
+        raise
+    with _Step('close'):
+        os.close(fd)
+    return _verified(_verify(path, original[:offset] + patch + original[offset + len(patch):]))
+
+
+def op_truncate(workdir, size):
+    path = os.path.join(workdir, 'truncate.dat')
+    original = os.urandom(SMALL)
+    _create(path, original, sync=True, precondition=True)
+    with _Step('truncate'):
+        os.truncate(path, SMALL // 2)
+    return _verified(_verify(path, original[:SMALL // 2]))
+
+
+def op_rename_file(workdir, size):
+    source = os.path.join(workdir, 'rename_file.src')
+    target = os.path.join(workdir, 'rename_file.dst')
+    data = os.urandom(SMALL)
+    _create(source, data, sync=True, precondition=True)
+    with _Step('rename'):
+        os.rename(source, target)
+    verified = _verify(target, data)
+    _assert_gone(source, 'rename')
+    return _verified(verified)
+
+
+def op_rename_dir(workdir, size):
+    source = os.path.join(workdir, 'rename_dir.src')
+    target = os.path.join(workdir, 'rename_dir.dst')
+    data = os.urandom(SMALL)
+    with _Step('mkdir', precondition=True):
+        os.mkdir(source, 0o755)
+    # A file makes the directory exist remotely (Mountpoint, s3fs), which is what rename must move.
+    _create(os.path.join(source, 'file.dat'), data, sync=True, precondition=True)
+    with _Step('rename'):
+        os.rename(source, target)
+    verified = _verify(os.path.join(target, 'file.dat'), data)
+    _assert_gone(source, 'rename')
+    return _verified(verified)
+
+
+def op_unlink(workdir, size):
+    path = os.path.join(workdir, 'unlink.dat')
+    _create(path, os.urandom(SMALL), sync=True, precondition=True)
+    with _Step('unlink'):
+        os.unlink(path)
+    _assert_gone(path, 'unlink')
+    return None
+
+
+def op_mkdir(workdir, size):
+    path = os.path.join(workdir, 'mkdir.dir')
+    with _Step('mkdir'):
+        os.mkdir(path, 0o755)
+    with _Step('stat'):
+        mode = os.lstat(path).st_mode
+    if not stat.S_ISDIR(mode):
+        raise ProbeMismatch(NO_EFFECT, 'mkdir succeeded but the new entry is not a directory')
+    return None
+
+
+def op_rmdir(workdir, size):
+    path = os.path.join(workdir, 'rmdir.dir')
+    with _Step('mkdir', precondition=True):
+        os.mkdir(path, 0o755)
+    with _Step('rmdir'):
+        os.rmdir(path)
+    _assert_gone(path, 'rmdir')
+    return None
+
+
+def op_symlink(workdir, size):
+    path = os.path.join(workdir, 'symlink.lnk')
+    with _Step('symlink'):
+        os.symlink(SYMLINK_TARGET, path)
+    with _Step('readlink'):
+        target = os.readlink(path)
+    if target != SYMLINK_TARGET:
+        raise ProbeMismatch(DATA_MISMATCH, 'readlink returned %r instead of %r' % (target, SYMLINK_TARGET))
+    return None
+
+
+def op_hardlink(workdir, size):
+    source = os.path.join(workdir, 'hardlink.src')
+    target = os.path.join(workdir, 'hardlink.lnk')
+    data = os.urandom(SMALL)
+    _create(source, data, sync=True, precondition=True)
+    with _Step('link'):
+        os.link(source, target)
+    return _verified(_verify(target, data))
+
+
+def op_chmod(workdir, size):
+    path = os.path.join(workdir, 'chmod.dat')
+    _create(path, os.urandom(SMALL), sync=True, precondition=True)
+    with _Step('chmod'):
+        os.chmod(path, 0o600)
+    with _Step('stat'):
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode != 0o600:
+        raise ProbeMismatch(NO_EFFECT, 'chmod 0600 succeeded but the mode is %04o' % mode)
+    return None
+
+
+def op_xattr(workdir, size):
+    path = os.path.join(workdir, 'xattr.dat')
+    _create(path, os.urandom(SMALL), sync=True, precondition=True)
+    if not hasattr(os, 'setxattr'):
+        raise RuntimeError('extended attribute calls are not available on this platform')
+    value = b'probe'
+    with _Step('setxattr'):
+        os.setxattr(path, XATTR_NAME, value)  # pylint: disable=no-member
+    with _Step('getxattr'):
+        read = os.getxattr(path, XATTR_NAME)  # pylint: disable=no-member
+    if read != value:
+        raise ProbeMismatch(DATA_MISMATCH, 'getxattr returned %r instead of %r' % (read, value))
+    return None
+
+
+def _chunk_lengths(size):
+    full, rest = divmod(size, CHUNK)
+    return [CHUNK] * full + ([rest] if rest else [])
+
+
+def op_sequential(workdir, size):
+    """Write size bytes sequentially, read them back and compare chunk by chunk (digests, not copies)."""
+    path = os.path.join(workdir, 'sequential.dat')
+    digests = []
+    with _Step('open(O_CREAT|O_EXCL|O_WRONLY)'):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with _Step('write'):
+            for length in _chunk_lengths(size):
+                block = os.urandom(length)
+                digests.append(hashlib.sha256(block).digest())
+                _write_all(fd, block)
+    except BaseException:
+        _close_quietly(fd)
+        raise
+    with _Step('close'):
+        os.close(fd)
+    with _Step('open(O_RDONLY) to read back'):
+        fd = os.open(path, os.O_RDONLY)
+    try:
+        offset = 0
+        with _Step('read back'):
+            for length, digest in zip(_chunk_lengths(size), digests):
+                block = _read_exact(fd, length)
+                if len(block) < length:
+                    raise ProbeMismatch(SHORT_READ, 'read back %d of %d bytes without an error'
+                                        % (offset + len(block), size))
+                if hashlib.sha256(block).digest() != digest:
+                    raise ProbeMismatch(DATA_MISMATCH, 'bytes %d-%d differ from what was written'
+                                        % (offset, offset + length - 1))
+                offset += length
+            if os.read(fd, 1):
+                raise ProbeMismatch(DATA_MISMATCH, 'file is longer than the %d bytes written' % size)
+    finally:
+        _close_quietly(fd)
+    return _verified(size)
+
+
+OPERATION_FUNCTIONS = {
+    'create_write_read': op_create_write_read,
+    'fsync': op_fsync,
+    'append': op_append,
+    'overwrite_trunc': op_overwrite_trunc,
+    'partial_overwrite': op_partial_overwrite,
+    'truncate': op_truncate,
+    'rename_file': op_rename_file,
+    'rename_dir': op_rename_dir,
+    'unlink': op_unlink,
+    'mkdir': op_mkdir,
+    'rmdir': op_rmdir,
+    'symlink': op_symlink,
+    'hardlink': op_hardlink,
+    'chmod': op_chmod,
+    'xattr': op_xattr,
+    'sequential': op_sequential,
+}
+
+
+def outcome_to_result(outcome, timeout):
+    """Turn a ChildOutcome into {observed, detail, bytes_verified, seconds}."""
+    result = {'observed': OK, 'detail': None, 'bytes_verified': 0, 'seconds': outcome.seconds}
+    if outcome.timed_out:
+        result['observed'] = TIMED_OUT
+        result['detail'] = 'no answer within %gs; child process %d %s' % (
+            timeout, outcome.pid, 'left behind (stuck in the kernel)' if outcome.abandoned else 'killed')
+    elif outcome.errno is not None:
+        result['observed'] = errno_name(outcome.errno)
+        where = outcome.step or 'operation'
+        if outcome.precondition:
+            where = 'precondition %s' % where
+        result['detail'] = '%s at %s: %s' % (result['observed'], where, outcome.strerror)
+    elif outcome.result is not None:
+        result['observed'] = outcome.result
+        result['detail'] = outcome.strerror
+    elif outcome.error is not None:
+        result['observed'] = UNEXPECTED_ERROR
+        result['detail'] = outcome.error
+    else:
+        result['bytes_verified'] = (outcome.value or {}).get('bytes_verified', 0)
+        if result['bytes_verified']:
+            result['detail'] = '%d bytes read back intact' % result['bytes_verified']
+    return result
+
+
+def run_operation(name, workdir, size=DEFAULT_SIZE, timeout=DEFAULT_TIMEOUT):
+    """Run one operation in a child inside workdir; returns {observed, detail, bytes_verified, seconds}."""
+    return outcome_to_result(run_in_child(OPERATION_FUNCTIONS[name], (workdir, size), timeout), timeout)
+
+
+def _make_scratch(parent, scratch):
+    created_parent = False
+    for _attempt in range(2):
+        try:
+            with _Step('mkdir %s' % PROBE_DIR_NAME):
+                os.mkdir(parent, 0o700)
+            created_parent = True
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+            # Never follow a symlink planted here: the probe must stay inside path.
+            if not stat.S_ISDIR(os.lstat(parent).st_mode):
+                raise OSError(errno.ENOTDIR, 'exists and is not a directory', parent)
+        try:
+            with _Step('mkdir of the scratch directory'):
+                os.mkdir(scratch, 0o700)
+            return {'created_parent': created_parent}
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:  # a concurrent probe removed the shared parent: retry once
+                raise
+    raise OSError(errno.ENOENT, 'probe directory vanished twice', parent)
+
+
+def create_scratch_dir(path, timeout=DEFAULT_TIMEOUT):
+    """Create <path>/.mountkit-probe/<uuid>/ in a child.
+
+    Returns (scratch_dir, created_parent, failure): failure is None, or a result dict
+    ({observed, detail, ...}) when the directory could not be made.
+    """
+    parent = os.path.join(path, PROBE_DIR_NAME)
+    scratch = os.path.join(parent, uuid.uuid4().hex)
+    outcome = run_in_child(_make_scratch, (parent, scratch), timeout)
+    if outcome.timed_out or outcome.errno is not None or outcome.error is not None:
+        failure = outcome_to_result(outcome, timeout)
+        failure['detail'] = 'scratch directory not created: %s' % failure['detail']
+        return scratch, False, failure
+    return scratch, bool(outcome.value['created_parent']), None
+
+
+def _remove_tree(scratch, parent):
+    """Remove scratch bottom-up; return what is left as [{path, error}]. Symlinks are never followed."""
+    leftovers = []
+
+    def attempt(remove, path):
+        try:
+            remove(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                leftovers.append({'path': path, 'error': errno_name(exc.errno)})
+
+    for root, dirs, files in os.walk(scratch, topdown=False):
+        for name in files:
+            attempt(os.unlink, os.path.join(root, name))
+        for name in dirs:
+            path = os.path.join(root, name)
+            attempt(os.unlink if os.path.islink(path) else os.rmdir, path)
+    attempt(os.rmdir, scratch)
+    if parent:
+        try:
+            os.rmdir(parent)
+        except OSError:
+            pass  # still used by another probe, or by our own leftovers
+    return leftovers
+
+
+def remove_scratch_dir(scratch, parent=None, timeout=DEFAULT_TIMEOUT):
+    """Remove scratch (and parent if given and empty) in a child; return leftovers [{path, error}]."""
+    outcome = run_in_child(_remove_tree, (scratch, parent), timeout)
+    if outcome.timed_out:
+        return [{'path': scratch, 'error': TIMED_OUT}]
+    if outcome.errno is not None:
+        return [{'path': scratch, 'error': errno_name(outcome.errno)}]
+    if outcome.error is not None:
+        return [{'path': scratch, 'error': outcome.error}]
+    return outcome.value
+
+
+def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TIMEOUT, liveness=None):
+    """Run operations in a fresh scratch directory under path and clean up after them.
+
+    liveness(path, timeout) -> (state, detail) is asked after an operation times out; when it
+    says 'hung' the remaining operations are not run (NOT_RUN), so a hung mount costs about
+    one timeout instead of one per operation.
+
+    Returns a dict: scratch_dir, results {op: {observed, detail, bytes_verified, seconds}},
+    bytes_verified, leftovers [{path, error}], hung (the operation after which the mount was
+    found hung, or None) and scratch_failure (None, or the result of the failed mkdir, which
+    every operation then reports too).
+    """
+    scratch, created_parent, failure = create_scratch_dir(path, timeout)
+    report = {'scratch_dir': scratch, 'results': {}, 'bytes_verified': 0, 'leftovers': [], 'hung': None,
+              'scratch_failure': failure}
+    if failure is not None:
+        for name in operations:
+            report['results'][name] = dict(failure, seconds=0)
+        if failure['observed'] == TIMED_OUT:
+            report['hung'] = 'create scratch directory'
+            report['leftovers'] = [{'path': scratch, 'error': TIMED_OUT}]
+        return report
+    for name in operations:
+        if report['hung']:
+            report['results'][name] = {'observed': NOT_RUN, 'bytes_verified': 0, 'seconds': 0,
+                                       'detail': 'not run: the mount hung during %s' % report['hung']}
+            continue
+        result = run_operation(name, scratch, size, timeout)
+        report['results'][name] = result
+        report['bytes_verified'] += result['bytes_verified']
+        if result['observed'] == TIMED_OUT and liveness is not None:
+            state, _detail = liveness(scratch, min(timeout, 3.0))
+            if state == 'hung':
+                report['hung'] = name
+    if report['hung']:
+        report['leftovers'] = [{'path': scratch, 'error': TIMED_OUT}]
+    else:
+        parent = os.path.dirname(scratch) if created_parent else None
+        report['leftovers'] = remove_scratch_dir(scratch, parent, timeout)
+    return report

@@ -1,0 +1,432 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mountkit.aws maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: io_semantics
+short_description: Prove what a mounted file system really does with files
+version_added: "0.1.0"
+description:
+  - Runs file operations in a fresh scratch directory C(<path>/.mountkit-probe/<uuid>/) and compares
+    what happens with what the file system is expected to do, taken from a built-in profile
+    (O(profile)) and overridden per operation by O(expect).
+  - Each operation runs in a child process with O(timeout). Its result is V(ok), the errno name of
+    the first failing call (V(EPERM), V(EIO), V(ENOTSUP), V(ENOSYS), V(EINVAL), V(EROFS), ...),
+    V(ETIMEDOUT) when it did not finish in time, or a silent failure - V(SHORT_READ) (fewer bytes read
+    back than written, without an error), V(DATA_MISMATCH) (other bytes than written) or V(NO_EFFECT)
+    (the call succeeded but changed nothing).
+  - A hung mount never hangs the play. When an operation times out and a lookup on the mount does not
+    answer either, the remaining operations are skipped (V(NOT_RUN)) and the module returns.
+  - Nothing outside the scratch directory is touched. What cannot be removed afterwards is reported in
+    RV(leftovers) - on Mountpoint for Amazon S3 without C(--allow-delete) every file written stays in
+    the bucket under C(.mountkit-probe/).
+author:
+  - mountkit.aws maintainers (@mountkit)
+options:
+  path:
+    description:
+      - Absolute path of a directory on the mount to probe, usually the mount point.
+    type: path
+    required: true
+  profile:
+    description:
+      - Expected behaviour to compare with.
+      - V(mountpoint_s3) - Mountpoint for Amazon S3 (C(mount-s3)) on a general purpose bucket; see
+        O(allow_delete) and O(allow_overwrite).
+      - V(s3fs) - s3fs-fuse; C(truncate) may read back zeros (a known s3fs bug without C(use_cache)),
+        hard links and xattrs are not supported.
+      - V(nfs) - Amazon EFS or another NFS export; everything works, xattrs only with NFS 4.2.
+      - V(none) - no expectations; RV(outcomes) are reported but nothing fails unless O(expect) says so.
+    type: str
+    choices: [mountpoint_s3, s3fs, nfs, none]
+    default: none
+  allow_delete:
+    description:
+      - The Mountpoint mount was started with C(--allow-delete), so C(unlink) must work.
+      - Only with O(profile=mountpoint_s3).
+    type: bool
+    default: false
+  allow_overwrite:
+    description:
+      - The Mountpoint mount was started with C(--allow-overwrite), so an overwrite with C(O_TRUNC)
+        must work.
+      - Only with O(profile=mountpoint_s3).
+    type: bool
+    default: false
+  read_only:
+    description:
+      - The mount is read-only, so every operation must fail with V(EROFS) (the scratch directory
+        cannot even be created).
+    type: bool
+    default: false
+  expect:
+    description:
+      - Expected result per operation, overriding the profile. A value is one result or a list of
+        acceptable results, for example C(rename_file=[ENOSYS, EXDEV]) or C(xattr=ok).
+      - Results are V(ok), errno names (V(ENOTSUP) and V(EOPNOTSUPP) are the same errno), V(ETIMEDOUT),
+        V(SHORT_READ), V(DATA_MISMATCH) or V(NO_EFFECT).
+      - Keys are operation names as in O(operations).
+    type: dict
+    default: {}
+  operations:
+    description:
+      - Operations to run, in this order whatever the order given. Default is all of them.
+      - V(create_write_read) - create a new file, write, close, read back and compare.
+      - V(fsync) - create, write, fsync, close, read back.
+      - V(append) - open an existing file with C(O_APPEND) and write.
+      - V(overwrite_trunc) - open an existing file with C(O_TRUNC) and write new content.
+      - V(partial_overwrite) - open an existing file read-write and write in the middle.
+      - V(truncate) - truncate an existing file to half its size.
+      - V(rename_file), V(rename_dir) - rename a file; rename a directory holding a file.
+      - V(unlink) - delete a file.
+      - V(mkdir), V(rmdir) - create an empty directory; remove one.
+      - V(symlink), V(hardlink) - create a symbolic link; a hard link to a file.
+      - V(chmod) - change a file's mode to 0600 and check it.
+      - V(xattr) - set and read back a C(user.) extended attribute.
+      - V(sequential) - write O(size) bytes sequentially, read them back and compare.
+      - Files that an operation needs to exist beforehand are created (and fsynced, which completes a
+        Mountpoint upload) inside the scratch directory first; if that fails, the operation reports
+        that error.
+    type: list
+    elements: str
+    choices: [create_write_read, fsync, append, overwrite_trunc, partial_overwrite, truncate, rename_file,
+              rename_dir, unlink, mkdir, rmdir, symlink, hardlink, chmod, xattr, sequential]
+  size:
+    description:
+      - Bytes written and read back by the V(sequential) operation; a number, or a string with a unit
+        such as V(64K), V(1M), V(1MiB), V(1G).
+      - O(timeout) applies to this operation too; raise it for large sizes.
+    type: raw
+    default: 1M
+  fail_on_mismatch:
+    description:
+      - Fail when any result differs from the expectation. With V(false) the differences are still
+        listed in RV(problems).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - mountkit.aws.probe
+attributes:
+  check_mode:
+    description: In check mode nothing is written; the planned operations and expectations are returned.
+    support: full
+  diff_mode:
+    description: There is no diff.
+    support: none
+  platform:
+    description: Linux.
+    support: full
+    platforms: posix
+seealso:
+  - module: mountkit.aws.mount_flags
+'''
+
+EXAMPLES = r'''
+- name: s3fs behaves as s3fs should
+  mountkit.aws.io_semantics:
+    path: /mnt/s3fs
+    profile: s3fs
+
+- name: Mountpoint started with --allow-delete; rename errnos differ between releases
+  mountkit.aws.io_semantics:
+    path: /mnt/s3
+    profile: mountpoint_s3
+    allow_delete: true
+    expect:
+      rename_file: [ENOSYS, EXDEV, ENOTSUP]
+
+- name: EFS, including a larger sequential transfer
+  mountkit.aws.io_semantics:
+    path: /mnt/efs
+    profile: nfs
+    size: 64M
+    timeout: 60
+
+- name: Only observe, never fail
+  mountkit.aws.io_semantics:
+    path: /mnt/data
+    operations: [create_write_read, rename_file, xattr]
+    fail_on_mismatch: false
+  register: probe
+
+- name: Show what the file system did
+  ansible.builtin.debug:
+    msg: "{{ probe.outcomes | dict2items | map(attribute='value.observed') | list }}"
+'''
+
+RETURN = r'''
+outcomes:
+  description:
+    - One entry per operation, keyed by operation name.
+    - Not called C(results), which Ansible reserves for loops.
+  returned: always
+  type: dict
+  sample:
+    create_write_read:
+      expected: [ok]
+      observed: ok
+      pass: true
+      detail: 8192 bytes read back intact
+      bytes_verified: 8192
+      seconds: 0.05
+    hardlink:
+      expected: [ENOTSUP]
+      observed: ENOTSUP
+      pass: true
+      detail: "ENOTSUP at link: Operation not supported"
+      bytes_verified: 0
+      seconds: 0.03
+  contains:
+    expected:
+      description: Acceptable results, or V(null) when nothing is expected.
+      type: list
+      elements: str
+    observed:
+      description:
+        - V(ok), an errno name, V(ETIMEDOUT), V(SHORT_READ), V(DATA_MISMATCH), V(NO_EFFECT), V(NOT_RUN)
+          (skipped, hung mount or check mode) or V(ERROR) (the probe itself failed).
+      type: str
+    pass:
+      description: Whether observed is one of expected; V(null) when nothing is expected.
+      type: bool
+    detail:
+      description: Which call failed and how, or what was verified.
+      type: str
+    bytes_verified:
+      description: Bytes read back and found identical to what was written.
+      type: int
+    seconds:
+      description: Time the operation took.
+      type: float
+operations:
+  description: The operations run (or, in check mode, that would run), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create_write_read, fsync, sequential]
+bytes_verified:
+  description: Total bytes read back and found identical to what was written.
+  returned: always
+  type: int
+  sample: 1101824
+scratch_dir:
+  description: The scratch directory used (or, in check mode, that would be used).
+  returned: always
+  type: str
+  sample: /mnt/s3/.mountkit-probe/0f6a4c1e9a3b4e0d8c2f5b7a6d9e1c3f
+leftovers:
+  description:
+    - What could not be removed afterwards, with the error that prevented it.
+    - C(changed) is V(true) when this is not empty, since the files stay on the file system.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - path: /mnt/s3/.mountkit-probe/0f6a4c1e9a3b4e0d8c2f5b7a6d9e1c3f/append.dat
+      error: EPERM
+  contains:
+    path:
+      description: Path left behind.
+      type: str
+    error:
+      description: errno name of the failed removal, or V(ETIMEDOUT) when the mount hung.
+      type: str
+hung:
+  description: The step during which the mount stopped answering, or V(null).
+  returned: always
+  type: str
+  sample: create_write_read
+mount:
+  description: The mount that covers O(path), as returned by M(mountkit.aws.mount_flags), or V(null).
+  returned: always
+  type: dict
+  sample:
+    mount_point: /mnt/s3fs
+    fstype: fuse.s3fs
+    source: "s3fs:bucket"
+problems:
+  description: One item per operation whose result differs from the expectation, plus a hung mount.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "rename_file: expected ENOSYS, observed ok"
+'''
+
+import os
+import uuid
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.formatters import human_to_bytes
+from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
+    NOT_RUN, OPERATIONS, PROBE_DIR_NAME, TIMED_OUT, run_probe,
+)
+from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import expected_results, result_matches
+from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import (
+    check_alive, find_mount, normalize_path, read_mountinfo,
+)
+
+
+def parse_size(value):
+    """Bytes from an int or a string such as '64K', '1M', '1MiB'; ValueError if not a positive size."""
+    if isinstance(value, bool):
+        raise ValueError('not a size: %r' % (value,))
+    if isinstance(value, int):
+        size = value
+    else:
+        text = str(value).strip().upper()
+        if text.endswith('IB'):
+            text = text[:-2] + 'B'  # human_to_bytes reads K/KB/M/MB as powers of 1024 already
+        try:
+            size = human_to_bytes(text)
+        except (TypeError, ValueError):
+            raise ValueError("not a size: '%s'" % value)
+    if size <= 0:
+        raise ValueError('must be greater than 0, got %s' % value)
+    return int(size)
+
+
+def validate(params):
+    """(errors, size, expected): errors are messages naming the parameter."""
+    errors = []
+    size = expected = None
+    if not params['path'].startswith('/'):
+        errors.append("path must be absolute, got '%s'" % params['path'])
+    if params['timeout'] <= 0:
+        errors.append('timeout must be greater than 0, got %s' % params['timeout'])
+    try:
+        size = parse_size(params['size'])
+    except ValueError as exc:
+        errors.append('size %s' % exc)
+    unknown = sorted(set(params['expect']) - set(OPERATIONS))
+    if unknown:
+        errors.append('expect has unknown operation(s) %s; known: %s' % (', '.join(unknown), ', '.join(OPERATIONS)))
+    else:
+        try:
+            expected = expected_results(params['profile'], allow_delete=params['allow_delete'],
+                                        allow_overwrite=params['allow_overwrite'], read_only=params['read_only'],
+                                        overrides=params['expect'])
+        except ValueError as exc:
+            parameter = 'expect' if params['expect'] and 'applies only' not in str(exc) else 'profile'
+            errors.append('%s: %s' % (parameter, exc))
+    return errors, size, expected
+
+
+def selected_operations(requested):
+    if not requested:
+        return list(OPERATIONS)
+    return [name for name in OPERATIONS if name in requested]
+
+
+def judge(results, expected, report_each=True):
+    """Add expected/pass to each result; return the problems, one per unexpected result.
+
+    With report_each false only the names of failing operations are returned (they all failed
+    the same way, and the caller reports that once).
+    """
+    problems = []
+    for name, result in results.items():
+        wanted = expected.get(name)
+        result['expected'] = list(wanted) if wanted is not None else None
+        result['pass'] = result_matches(wanted, result['observed'])
+        if result['pass'] is not False or result['observed'] == NOT_RUN:
+            continue
+        if not report_each:
+            problems.append(name)
+            continue
+        detail = ' (%s)' % result['detail'] if result.get('detail') else ''
+        problems.append('%s: expected %s, observed %s%s' % (name, ' or '.join(wanted), result['observed'], detail))
+    return problems
+
+
+def probe_problems(report, expected, timeout):
+    failure = report['scratch_failure']
+    if failure is None:
+        problems = judge(report['results'], expected)
+    else:
+        failing = judge(report['results'], expected, report_each=False)
+        problems = []
+        if failing and failure['observed'] != TIMED_OUT:
+            problems.append('%s, so every operation reports %s; not expected by: %s'
+                            % (failure['detail'], failure['observed'], ', '.join(failing)))
+    if report['hung']:
+        skipped = [name for name, item in report['results'].items() if item['observed'] == NOT_RUN]
+        problems.append('mount hung: no answer within %gs during %s%s'
+                        % (timeout, report['hung'], '; not run: %s' % ', '.join(skipped) if skipped else ''))
+    return problems
+
+
+def covering_mount(path):
+    try:
+        entry = find_mount(read_mountinfo(errors=[]), path)
+    except (IOError, OSError, ValueError):
+        return None
+    return entry.to_dict() if entry is not None else None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            profile=dict(type='str', default='none', choices=['mountpoint_s3', 's3fs', 'nfs', 'none']),
+            allow_delete=dict(type='bool', default=False),
+            allow_overwrite=dict(type='bool', default=False),
+            read_only=dict(type='bool', default=False),
+            expect=dict(type='dict', default={}),
+            operations=dict(type='list', elements='str', choices=list(OPERATIONS)),
+            size=dict(type='raw', default='1M'),
+            timeout=dict(type='float', default=10),
+            fail_on_mismatch=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    errors, size, expected = validate(params)
+    if errors:
+        module.fail_json(msg='; '.join(errors))
+    path = normalize_path(params['path'])
+    operations = selected_operations(params['operations'])
+    result = dict(changed=False, operations=operations, bytes_verified=0, leftovers=[], hung=None,
+                  mount=covering_mount(path), problems=[])
+
+    if module.check_mode:
+        result['scratch_dir'] = os.path.join(path, PROBE_DIR_NAME, uuid.uuid4().hex)
+        result['outcomes'] = dict(
+            (name, {'expected': list(expected[name]) if expected[name] is not None else None,
+                    'observed': NOT_RUN, 'pass': None, 'detail': 'check mode: not run',
+                    'bytes_verified': 0, 'seconds': 0})
+            for name in operations)
+        module.exit_json(msg='check mode: would run %d operation(s) under %s' % (len(operations), path), **result)
+
+    report = run_probe(path, operations, size, params['timeout'], liveness=check_alive)
+    problems = probe_problems(report, expected, params['timeout'])
+    if report['leftovers']:
+        module.warn('%d path(s) under %s could not be removed (%s), e.g. %s'
+                    % (len(report['leftovers']), report['scratch_dir'],
+                       ', '.join(sorted(set(item['error'] for item in report['leftovers']))),
+                       report['leftovers'][0]['path']))
+    result.update(
+        changed=bool(report['leftovers']),
+        outcomes=report['results'],
+        bytes_verified=report['bytes_verified'],
+        leftovers=report['leftovers'],
+        scratch_dir=report['scratch_dir'],
+        hung=report['hung'],
+        problems=problems,
+    )
+    left = ('; %d path(s) could not be removed, see leftovers' % len(report['leftovers'])) if report['leftovers'] else ''
+    if problems and params['fail_on_mismatch']:
+        module.fail_json(msg='%d problem(s) probing %s: %s%s' % (len(problems), path, '; '.join(problems), left),
+                         **result)
+    judged = [item['pass'] for item in report['results'].values() if item['pass'] is not None]
+    module.exit_json(msg='%d operation(s) run under %s; %d of %d with an expectation behaved as expected%s'
+                     % (len(operations), path, judged.count(True), len(judged), left), **result)
+
+
+if __name__ == '__main__':
+    main()
