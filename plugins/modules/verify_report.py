@@ -19,7 +19,7 @@ description:
   - Returns a readable summary table.
   - Usually run once on the controller at the end of a verification play.
 author:
-  - mountkit.aws contributors
+  - mountkit.aws maintainers (@mountkit)
 options:
   results:
     description:
@@ -49,7 +49,7 @@ options:
         type: str
         required: true
         choices: [pass, fail, skipped]
-      message:
+      detail:
         description: What was expected and found, for a failure; a short note otherwise.
         type: str
         default: ''
@@ -74,11 +74,6 @@ options:
 notes:
   - Supports check mode by writing nothing and returning the summary.
   - Writing the report is output, not a change to a managed host, so the module never reports C(changed).
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""
@@ -129,7 +124,7 @@ RESULT_SPEC = dict(
     path=dict(type="str", required=True),
     check=dict(type="str", required=True),
     status=dict(type="str", required=True, choices=["pass", "fail", "skipped"]),
-    message=dict(type="str", default=""),
+    detail=dict(type="str", default=""),
     details=dict(type="raw"),
 )
 
@@ -141,8 +136,8 @@ def summary_table(results):
     lines = []
     for index, row in enumerate(rows):
         line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-        message = results[index - 1]["message"] if index else "message"
-        lines.append((line + "  " + message).rstrip() if message else line)
+        detail = results[index - 1]["detail"] if index else "detail"
+        lines.append((line + "  " + detail).rstrip() if detail else line)
     return lines
 
 
@@ -163,10 +158,10 @@ def junit_tree(results, name):
             name="%s %s" % (item["path"], item["check"]),
         )
         if item["status"] == "fail":
-            failure = ET.SubElement(case, "failure", message=item["message"] or "check failed")
+            failure = ET.SubElement(case, "failure", message=item["detail"] or "check failed")
             failure.text = json.dumps(item.get("details"), indent=2, sort_keys=True, default=str)
         elif item["status"] == "skipped":
-            ET.SubElement(case, "skipped", message=item["message"])
+            ET.SubElement(case, "skipped", message=item["detail"])
     root = ET.Element("testsuites")
     root.append(suite)
     return ET.ElementTree(root)
@@ -220,7 +215,7 @@ def main():
     if failed_checks and module.params["fail_on_failures"]:
         module.fail_json(
             msg="%d of %d checks failed: %s"
-            % (len(failed_checks), len(results), "; ".join("%s %s %s: %s" % (r["host"], r["path"], r["check"], r["message"]) for r in failed_checks)),
+            % (len(failed_checks), len(results), "; ".join("%s %s %s: %s" % (r["host"], r["path"], r["check"], r["detail"]) for r in failed_checks)),
             **output
         )
     module.exit_json(**output)
