@@ -12,6 +12,7 @@ setup:
 	bash tools/setup.sh
 	bash tools/testbed/build-image.sh >/dev/null
 	bash tools/testbed/build-mount-s3.sh >/dev/null
+	bash tools/testbed/build-vm-image.sh >/dev/null
 
 demo: setup
 	bash tools/demo.sh
