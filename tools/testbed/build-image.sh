@@ -12,7 +12,8 @@ BASE_PACKAGES=(
 )
 # What the roles need at converge, baked in so converge does not depend on the mirror. Installed by apt
 # inside the root file system, because debootstrap does not see that fuse3 provides `fuse`.
-ROLE_PACKAGES=(libfuse2 gnupg curl s3fs docker.io)
+# python3-boto3: the preflight modules run on the host, with its credentials.
+ROLE_PACKAGES=(libfuse2 gnupg curl s3fs docker.io python3-boto3)
 
 recipe=$( { cat "${BASH_SOURCE[0]}"; echo "$MIRROR"; } | sha256sum | cut -c1-16)
 current=$(docker image inspect -f '{{ index .Config.Labels "io.mountkit.recipe" }}' "$IMAGE" 2>/dev/null || true)
