@@ -370,8 +370,12 @@ def main():
             module.fail_json(msg='fstab_path %s cannot be read: %s' % (params['fstab_path'], exc))
         for error in fstab_errors:
             module.warn('%s line %d skipped: %s' % (params['fstab_path'], error['line_number'], error['reason']))
-    lookup_path = entry.mount_point if entry is not None and entry.mount_point.startswith('/') else path
-    fstab_entry = find_fstab_entry(fstab_entries, lookup_path)
+    # The path's own entry first: when the mount is missing, the covering mount (often /) is the wrong one.
+    lookup_path = path
+    fstab_entry = find_fstab_entry(fstab_entries, path)
+    if fstab_entry is None and entry is not None and entry.mount_point.startswith('/'):
+        lookup_path = entry.mount_point
+        fstab_entry = find_fstab_entry(fstab_entries, lookup_path)
 
     problems = mount_problems(entry, params)
     problems.extend(fstab_problems(fstab_entry, params['fstab_options_present'], params['fstab_path'],
