@@ -7,7 +7,6 @@ __metaclass__ = type
 
 import os
 import signal
-import subprocess
 import sys
 
 import pytest
@@ -15,7 +14,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fusehelpers  # noqa: E402  (needs the path above)
-import hostbed  # noqa: E402  (needs the path above)
 from s3server import S3Server  # noqa: E402  (tests/conftest.py puts tools/testbed on the path)
 
 
@@ -85,28 +83,3 @@ def cleanup_mounts():
     yield paths
     for path in reversed(paths):
         fusehelpers.unmount(path)
-
-
-@pytest.fixture(scope='session')
-def host_bed(tmp_path_factory):
-    """The session's one disposable systemd container host (hostbed.py); removed at the end, also on failure."""
-    missing = hostbed.missing_requirements()
-    if missing:
-        pytest.skip(missing)
-    bed = hostbed.HostBed(str(tmp_path_factory.mktemp('hostbed')))
-    try:
-        bed.start()
-        yield bed
-    finally:
-        bed.stop()
-
-
-@pytest.fixture(scope='session')
-def mount_s3_deb():
-    """The test-bed mount-s3 package (cached by tools/testbed/build-mount-s3.sh); the binary sits next to it."""
-    proc = subprocess.run(['bash', os.path.join(hostbed.ROOT, 'tools', 'testbed', 'build-mount-s3.sh')],
-                          capture_output=True, text=True, check=False)
-    lines = proc.stdout.split()
-    if proc.returncode != 0 or not lines or not os.path.isfile(lines[-1]):
-        pytest.skip('no mount-s3 package: %s' % proc.stderr.strip()[-500:])
-    return lines[-1]
