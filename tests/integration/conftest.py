@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import os
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fusehelpers  # noqa: E402  (needs the path above)
+import hostbed  # noqa: E402  (needs the path above)
 from s3server import S3Server  # noqa: E402  (tests/conftest.py puts tools/testbed on the path)
 
 
@@ -83,3 +85,58 @@ def cleanup_mounts():
     yield paths
     for path in reversed(paths):
         fusehelpers.unmount(path)
+
+
+@pytest.fixture(scope='session')
+def host_bed(tmp_path_factory):
+    """The session's one disposable systemd container host (hostbed.py); removed at the end, also on failure."""
+    missing = hostbed.missing_requirements()
+    if missing:
+        pytest.skip(missing)
+    bed = hostbed.HostBed(str(tmp_path_factory.mktemp('hostbed')))
+    try:
+        bed.start()
+        yield bed
+    finally:
+        bed.stop()
+
+
+@pytest.fixture(scope='session')
+def mount_s3_deb():
+    """The test-bed mount-s3 package (cached by tools/testbed/build-mount-s3.sh); the binary sits next to it."""
+    proc = subprocess.run(['bash', os.path.join(hostbed.ROOT, 'tools', 'testbed', 'build-mount-s3.sh')],
+                          capture_output=True, text=True, check=False)
+    lines = proc.stdout.split()
+    if proc.returncode != 0 or not lines or not os.path.isfile(lines[-1]):
+        pytest.skip('no mount-s3 package: %s' % proc.stderr.strip()[-500:])
+    return lines[-1]
+
+
+@pytest.fixture(scope='session')
+def mount_s3_binary(mount_s3_deb):
+    return os.path.join(os.path.dirname(mount_s3_deb), 'mount-s3')
+
+
+@pytest.fixture
+def bucket_mounts(passwd_file, mount_s3_binary, tmp_path):
+    """Mount any bucket of a server with s3fs or mount-s3 on this machine: start(backend, server, bucket, ...).
+
+    s3fs gets the fast-failing options of the fault tests; every mount is stopped afterwards, after a paused
+    server was resumed.
+    """
+    started = []
+
+    def start(backend, server, bucket, extra=()):
+        mount_point = str(tmp_path / ('%s-%s' % (backend, bucket)))
+        if backend == 's3fs':
+            mount = fusehelpers.S3fsMount(server.endpoint, bucket, mount_point, passwd_file,
+                                          ['retries=1', 'connect_timeout=2', 'readwrite_timeout=5'] + list(extra))
+        else:
+            mount = hostbed.MountpointMount(mount_s3_binary, server.endpoint, bucket, mount_point, extra)
+        started.append((server, mount))
+        return mount.start()
+    yield start
+    for server, mount in reversed(started):
+        if server.pid:
+            server.signal(signal.SIGCONT)
+        mount.stop()
