@@ -53,16 +53,14 @@ def efs(**keys):
 class Case(object):
     """One bad input: the role (or module) it goes to, the variables, and what the message must say."""
 
-    def __init__(self, case_id, target, variables, expect, xfail=None):
+    def __init__(self, case_id, target, variables, expect):
         self.id = case_id
         self.target = target
         self.variables = variables
         self.expect = expect
-        self.xfail = xfail
 
     def param(self):
-        marks = [pytest.mark.xfail(strict=True, reason=self.xfail)] if self.xfail else []
-        return pytest.param(self, id=self.id, marks=marks)
+        return pytest.param(self, id=self.id)
 
 
 ROLE_CASES = [
@@ -161,6 +159,19 @@ ROLE_CASES = [
          ['fuse_mount_max must be a positive integer or null, got -3']),
     Case('fuse-mount-max-not-a-number', 'fuse', {'fuse_mount_max': 'many'},
          ["argument 'fuse_mount_max' is of type str and we were unable to convert to int"]),
+    Case('mountpoint_s3-verify-timeout-zero', 'mountpoint_s3',
+         {'mountpoint_s3_mounts': [mountpoint()], 'mountpoint_s3_verify_timeout': 0},
+         ['mountpoint_s3_verify_timeout must be a positive number of seconds (got 0)']),
+    Case('mountpoint_s3-restart-sec-negative', 'mountpoint_s3',
+         {'mountpoint_s3_mounts': [mountpoint()], 'mountpoint_s3_restart_sec': -1},
+         ['mountpoint_s3_restart_sec zero or more (got -1)']),
+    Case('mountpoint_s3-negative-uid', 'mountpoint_s3', {'mountpoint_s3_mounts': [mountpoint(uid=-1)]},
+         ['mountpoint_s3_mounts[0].uid must be a user id (0 or more), got -1']),
+    Case('mountpoint_s3-negative-gid', 'mountpoint_s3', {'mountpoint_s3_mounts': [mountpoint(gid=-5)]},
+         ['mountpoint_s3_mounts[0].gid must be a group id (0 or more), got -5']),
+    Case('mountpoint_s3-cache-size-zero', 'mountpoint_s3',
+         {'mountpoint_s3_mounts': [mountpoint(cache='/var/cache/mk-bad', max_cache_size=0)]},
+         ['mountpoint_s3_mounts[0].max_cache_size must be a positive number of MiB, got 0']),
     # --- efs (its validation, without a mount) --------------------------------------------------------
     Case('efs-access-point-without-tls', 'efs',
          {'efs_mount_helper': 'efs', 'efs_utils_package_url': EFS_UTILS_DEB,
@@ -176,25 +187,6 @@ ROLE_CASES = [
           "got 'fs-12ab'"]),
     Case('efs-id-uppercase-hex', 'efs', {'efs_mounts': [efs(file_system_id='fs-0123456789ABCDEF0')]},
          ["efs_mounts[0].file_system_id must be a file system id", "got 'fs-0123456789ABCDEF0'"]),
-]
-
-# Accepted by validation although the role cannot use them: the run changes the host before it fails.
-# They run one at a time after the other cases, and the host is reset afterwards.
-# A closed port and one try: mount-s3 fails at once instead of retrying.
-UNREACHABLE = {'endpoint_url': 'http://127.0.0.1:9', 'force_path_style': True, 'region': 'us-east-1',
-               'aws_access_key_id': 'AKIAMOUNTKITBADINPUT', 'aws_secret_access_key': 'not-used',
-               'environment': {'AWS_EC2_METADATA_DISABLED': 'true', 'AWS_MAX_ATTEMPTS': '1'}}
-LATE_ROLE_CASES = [
-    Case('mountpoint_s3-verify-timeout-zero', 'mountpoint_s3',
-         {'mountpoint_s3_mounts': [mountpoint(**UNREACHABLE)], 'mountpoint_s3_verify_timeout': 0},
-         ['mountpoint_s3_verify_timeout'],
-         xfail='mountpoint_s3_verify_timeout is not validated: the role installs mount-s3, writes and starts the '
-               'unit, and only mount_flags refuses timeout 0 at verification, without naming the variable'),
-    Case('mountpoint_s3-negative-uid', 'mountpoint_s3',
-         {'mountpoint_s3_mounts': [mountpoint(uid=-1, **UNREACHABLE)]},
-         ['mountpoint_s3_mounts[0].uid'],
-         xfail='mountpoint_s3_mounts[].uid/gid accept negative numbers: the unit is written and started, and '
-               "mount-s3 fails with 'error: invalid value'"),
 ]
 
 MODULE_CASES = [
@@ -261,24 +253,6 @@ def role_results(host_bed):
     return results
 
 
-@pytest.fixture(scope='module')
-def late_role_results(host_bed, role_results, mount_s3_deb):
-    """The cases that change the host, one at a time after all others; the host is reset after each.
-
-    mount-s3 comes from the test-bed package, as in the demo, so the run gets as far as the role lets it.
-    """
-    del role_results  # requested only to run after the other cases, on a host they left unchanged
-    install = {'mountpoint_s3_package_src': mount_s3_deb, 'mountpoint_s3_verify_signature': False}
-    results = {}
-    try:
-        for case in LATE_ROLE_CASES:
-            results[case.id] = run_role_case(host_bed, case, install)
-            host_bed.reset()
-    finally:
-        host_bed.reset()
-    return results
-
-
 def changed_tasks(run):
     return [name for name, result in run.task_results() if result.get('changed')]
 
@@ -301,11 +275,6 @@ def test_role_rejects_bad_input(case, role_results):
     if not has_role(case.target):
         pytest.skip('roles/%s is not in this tree' % case.target)
     check_role_case(case, role_results[case.id])
-
-
-@pytest.mark.parametrize('case', [case.param() for case in LATE_ROLE_CASES])
-def test_role_rejects_unusable_input(case, late_role_results):
-    check_role_case(case, late_role_results[case.id])
 
 
 def module_args(case, directory, server):

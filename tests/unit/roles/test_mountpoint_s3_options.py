@@ -129,6 +129,13 @@ def test_unit_quotes_words_for_systemd():
     assert lines["AssertPathIsDirectory"] == ["/mnt/with space"]
 
 
+def test_environment_file_name_is_a_literal_glob_pattern():
+    # systemd globs EnvironmentFile=, so the \x2d of an escaped unit name would otherwise read as 'x2d'.
+    env_file = "/etc/mountkit/mountpoint-s3/mount-s3-srv-team\\x2da[1]?.env"
+    lines = unit_lines(unit({"bucket": "b", "path": "/srv/team-a"}, environment_file=env_file))
+    assert lines["EnvironmentFile"] == ["/etc/mountkit/mountpoint-s3/mount-s3-srv-team\\\\x2da\\[1]\\?.env"]
+
+
 def test_environment_file_escapes_values():
     text = ENV.get_template("mount-s3.env.j2").render(
         env_vars={"AWS_SECRET_ACCESS_KEY": 'a"b\\c$d', "AWS_ACCESS_KEY_ID": "AKIA"})
