@@ -101,6 +101,12 @@ failed_checks:
   returned: always
   type: list
   elements: dict
+failures:
+  description: One line per failed check, naming its host, path and check, then its detail.
+  returned: always
+  type: list
+  elements: str
+  sample: ["web1 /mnt/media mount_flags: alive: /mnt/media is dead"]
 json_path:
   description: Path of the JSON report.
   returned: unless check mode
@@ -192,7 +198,9 @@ def main():
     for item in results:
         counts[item["status"]] += 1
     failed_checks = [item for item in results if item["status"] == "fail"]
-    output = dict(summary=summary_table(results), counts=counts, failed_checks=failed_checks, changed=False)
+    failures = ["%s %s %s: %s" % (r["host"], r["path"], r["check"], r["detail"]) for r in failed_checks]
+    output = dict(summary=summary_table(results), counts=counts, failed_checks=failed_checks, failures=failures,
+                  changed=False)
 
     if not module.check_mode:
         dest = module.params["dest"]
@@ -213,11 +221,7 @@ def main():
         output.update(json_path=json_path, junit_path=junit_path)
 
     if failed_checks and module.params["fail_on_failures"]:
-        module.fail_json(
-            msg="%d of %d checks failed: %s"
-            % (len(failed_checks), len(results), "; ".join("%s %s %s: %s" % (r["host"], r["path"], r["check"], r["detail"]) for r in failed_checks)),
-            **output
-        )
+        module.fail_json(msg="%d of %d checks failed: %s" % (len(failed_checks), len(results), "; ".join(failures)), **output)
     module.exit_json(**output)
 
 
