@@ -4,6 +4,9 @@
 
 """Probe operations that show what a mounted file system really does, and their runner.
 
+The operations write their own files in a scratch directory; read_existing only reads files
+that were there before, to catch silent loss of data the probe did not write.
+
 Every operation runs in a forked child with a timeout, so a hung mount (FUSE daemon stuck,
 NFS server gone) never blocks the caller: the child is killed, or abandoned if the kernel
 keeps it in uninterruptible sleep. The child closes every inherited file descriptor, so an
@@ -45,6 +48,10 @@ OPERATIONS = (
     'rename_file', 'rename_dir', 'unlink', 'mkdir', 'rmdir', 'symlink', 'hardlink', 'chmod',
     'xattr', 'sequential',
 )
+
+# Reads files that were there before the probe, instead of writing new ones; runs first, without scratch.
+READ_EXISTING = 'read_existing'
+ALL_OPERATIONS = OPERATIONS + (READ_EXISTING,)
 
 PROBE_DIR_NAME = '.mountkit-probe'
 DEFAULT_SIZE = 1024 * 1024
@@ -548,6 +555,82 @@ def op_sequential(workdir, size):
     return _verified(size)
 
 
+def _check_existing(root, relative):
+    """lstat a file below root: its size, if it is a regular file that resolves below root."""
+    path = os.path.join(root, relative)
+    with _Step('lstat of %s' % relative):
+        info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ProbeMismatch(UNEXPECTED_ERROR, '%s is not a regular file' % relative)
+    # A directory symlink on the way could lead outside the mount; the probe reads only below root.
+    if not os.path.realpath(path).startswith(os.path.realpath(root).rstrip('/') + '/'):
+        raise ProbeMismatch(UNEXPECTED_ERROR, '%s resolves to a file outside %s' % (relative, root))
+    return info.st_size
+
+
+def _read_existing_once(root, relative):
+    """stat, then open (never following a final symlink, never blocking) and read to the end.
+
+    Returns (bytes read, digest, the errno name of a failed stat or None). As with most readers,
+    a failed stat does not stop the open and read that follow: whether they then fail or
+    silently return less is what this is looking for.
+    """
+    try:
+        os.lstat(os.path.join(root, relative))
+        stat_error = None
+    except OSError as exc:
+        stat_error = errno_name(exc.errno)
+    with _Step('open(O_RDONLY) of %s' % relative):
+        fd = os.open(os.path.join(root, relative), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        digest = hashlib.sha256()
+        count = 0
+        with _Step('read of %s' % relative):
+            while True:
+                block = os.read(fd, CHUNK)
+                if not block:
+                    break
+                digest.update(block)
+                count += len(block)
+    finally:
+        _close_quietly(fd)
+    return count, digest.hexdigest(), stat_error
+
+
+def op_read_existing(root, files, watch, pause=0.05):
+    """Read files that existed before the probe, once or again and again for watch seconds.
+
+    A read that ends short of the file's size (lstat, once at the start) or of the first read,
+    or that returns other bytes than the first read, raises ProbeMismatch (SHORT_READ or
+    DATA_MISMATCH): that is the silent loss (for example s3fs reading a deleted object as
+    empty) that an errno would not show. The first anomaly or error ends the watch. Nothing is
+    written.
+    """
+    sizes = dict((relative, _check_existing(root, relative)) for relative in files)
+    first = {}
+    reads = 0
+    deadline = time.time() + watch
+    while True:
+        for relative in files:
+            count, digest, stat_error = _read_existing_once(root, relative)
+            reads += 1
+            before = first.setdefault(relative, (count, digest))
+            note = ' (read %d%s)' % (reads, ', after stat failed with %s' % stat_error if stat_error else '')
+            if count < sizes[relative]:
+                raise ProbeMismatch(SHORT_READ, '%s: read %d of %d bytes without an error%s'
+                                    % (relative, count, sizes[relative], note))
+            if count < before[0]:
+                raise ProbeMismatch(SHORT_READ, '%s: read %d bytes without an error, %d before%s'
+                                    % (relative, count, before[0], note))
+            if (count, digest) != before:
+                raise ProbeMismatch(DATA_MISMATCH, '%s: read %d bytes that differ from the %d read before%s'
+                                    % (relative, count, before[0], note))
+        if time.time() >= deadline:
+            break
+        time.sleep(pause)
+    return {'bytes_verified': sum(count for count, _digest in first.values()), 'reads': reads}
+
+
 OPERATION_FUNCTIONS = {
     'create_write_read': op_create_write_read,
     'fsync': op_fsync,
@@ -588,8 +671,11 @@ def outcome_to_result(outcome, timeout):
         result['observed'] = UNEXPECTED_ERROR
         result['detail'] = outcome.error
     else:
-        result['bytes_verified'] = (outcome.value or {}).get('bytes_verified', 0)
-        if result['bytes_verified']:
+        value = outcome.value or {}
+        result['bytes_verified'] = value.get('bytes_verified', 0)
+        if 'reads' in value:
+            result['detail'] = '%d read(s), each returned the same %d bytes' % (value['reads'], result['bytes_verified'])
+        elif result['bytes_verified']:
             result['detail'] = '%d bytes read back intact' % result['bytes_verified']
     return result
 
@@ -676,40 +762,64 @@ def remove_scratch_dir(scratch, parent=None, timeout=DEFAULT_TIMEOUT):
     return outcome.value
 
 
-def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TIMEOUT, liveness=None):
+def _not_run(report):
+    return {'observed': NOT_RUN, 'bytes_verified': 0, 'seconds': 0,
+            'detail': 'not run: the mount hung during %s' % report['hung']}
+
+
+def _record(report, name, result, where, timeout, liveness):
+    """Keep an operation's result; after a timeout, ask liveness whether the mount hangs."""
+    report['results'][name] = result
+    report['bytes_verified'] += result['bytes_verified']
+    if result['observed'] == TIMED_OUT and liveness is not None:
+        state, _detail = liveness(where, min(timeout, 3.0))
+        if state == 'hung':
+            report['hung'] = name
+
+
+def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TIMEOUT, liveness=None,
+              existing_files=(), watch=0.0):
     """Run operations in a fresh scratch directory under path and clean up after them.
+
+    read_existing, if among operations, runs first and reads existing_files (relative to path)
+    for watch seconds, with timeout + watch to finish; it needs no scratch directory, and none
+    is made when it is the only operation.
 
     liveness(path, timeout) -> (state, detail) is asked after an operation times out; when it
     says 'hung' the remaining operations are not run (NOT_RUN), so a hung mount costs about
     one timeout instead of one per operation.
 
-    Returns a dict: scratch_dir, results {op: {observed, detail, bytes_verified, seconds}},
-    bytes_verified, leftovers [{path, error}], hung (the operation after which the mount was
-    found hung, or None) and scratch_failure (None, or the result of the failed mkdir, which
-    every operation then reports too).
+    Returns a dict: scratch_dir (None when none was needed), results {op: {observed, detail,
+    bytes_verified, seconds}}, bytes_verified, leftovers [{path, error}], hung (the operation
+    after which the mount was found hung, or None) and scratch_failure (None, or the result of
+    the failed mkdir, which every scratch operation then reports too).
     """
+    report = {'scratch_dir': None, 'results': {}, 'bytes_verified': 0, 'leftovers': [], 'hung': None,
+              'scratch_failure': None}
+    if READ_EXISTING in operations:
+        outcome = run_in_child(op_read_existing, (path, list(existing_files), watch), timeout + watch)
+        _record(report, READ_EXISTING, outcome_to_result(outcome, timeout + watch), path, timeout, liveness)
+    scratch_operations = [name for name in operations if name != READ_EXISTING]
+    if not scratch_operations:
+        return report
+    if report['hung']:
+        for name in scratch_operations:
+            report['results'][name] = _not_run(report)
+        return report
     scratch, created_parent, failure = create_scratch_dir(path, timeout)
-    report = {'scratch_dir': scratch, 'results': {}, 'bytes_verified': 0, 'leftovers': [], 'hung': None,
-              'scratch_failure': failure}
+    report.update(scratch_dir=scratch, scratch_failure=failure)
     if failure is not None:
-        for name in operations:
+        for name in scratch_operations:
             report['results'][name] = dict(failure, seconds=0)
         if failure['observed'] == TIMED_OUT:
             report['hung'] = 'create scratch directory'
             report['leftovers'] = [{'path': scratch, 'error': TIMED_OUT}]
         return report
-    for name in operations:
+    for name in scratch_operations:
         if report['hung']:
-            report['results'][name] = {'observed': NOT_RUN, 'bytes_verified': 0, 'seconds': 0,
-                                       'detail': 'not run: the mount hung during %s' % report['hung']}
+            report['results'][name] = _not_run(report)
             continue
-        result = run_operation(name, scratch, size, timeout)
-        report['results'][name] = result
-        report['bytes_verified'] += result['bytes_verified']
-        if result['observed'] == TIMED_OUT and liveness is not None:
-            state, _detail = liveness(scratch, min(timeout, 3.0))
-            if state == 'hung':
-                report['hung'] = name
+        _record(report, name, run_operation(name, scratch, size, timeout), scratch, timeout, liveness)
     if report['hung']:
         report['leftovers'] = [{'path': scratch, 'error': TIMED_OUT}]
     else:

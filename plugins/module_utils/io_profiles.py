@@ -4,7 +4,7 @@
 
 """Expected I/O behaviour of each supported file system, as data.
 
-A profile maps every probe operation (io_probe.OPERATIONS) to the result that file system
+A profile maps every probe operation (io_probe.ALL_OPERATIONS) to the result that file system
 is known to give: 'ok', an errno name, or a silent-failure name (DATA_MISMATCH, ...). A value
 may be a tuple of acceptable results where versions differ. Edit the tables below when a
 new release changes behaviour; nothing else needs to change.
@@ -16,7 +16,7 @@ __metaclass__ = type
 import errno
 
 from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
-    OPERATIONS, SPECIAL_RESULTS, TIMED_OUT, NOT_RUN,
+    ALL_OPERATIONS, OPERATIONS, SPECIAL_RESULTS, TIMED_OUT, NOT_RUN,
 )
 
 OK = 'ok'
@@ -40,6 +40,7 @@ MOUNTPOINT_S3 = {
     'chmod': 'EPERM',
     'xattr': 'ENOTSUP',                   # the kernel turns FUSE ENOSYS into EOPNOTSUPP (== ENOTSUP)
     'sequential': OK,
+    'read_existing': OK,                  # files that were there read back whole, every time
 }
 
 # Flags of mount-s3 and the operations they change.
@@ -69,6 +70,7 @@ S3FS = {
     'chmod': OK,
     'xattr': ('ENOTSUP', OK),             # ENOTSUP observed with 1.90; builds with xattr support store them
     'sequential': OK,
+    'read_existing': OK,                  # files that were there read back whole, every time
 }
 
 # Amazon EFS (NFSv4.1) or any POSIX NFS export.
@@ -89,6 +91,7 @@ NFS = {
     'chmod': OK,
     'xattr': ('ENOTSUP', OK),             # NFSv4.1 (EFS) has no user xattrs; NFSv4.2 servers may
     'sequential': OK,
+    'read_existing': OK,                  # files that were there read back whole, every time
 }
 
 PROFILES = {
@@ -98,7 +101,8 @@ PROFILES = {
     'none': {},
 }
 
-# A read-only mount refuses to create the scratch directory, so every operation reports that.
+# A read-only mount refuses to create the scratch directory, so every operation that needs one reports
+# that; files that are there still read.
 READ_ONLY = dict((name, 'EROFS') for name in OPERATIONS)
 
 PROFILE_FLAGS = ('allow_delete', 'allow_overwrite', 'read_only')
@@ -172,10 +176,10 @@ def expected_results(profile, allow_delete=False, allow_overwrite=False, read_on
             table.update(MOUNTPOINT_S3_ALLOW_OVERWRITE)
     if read_only:
         table.update(READ_ONLY)
-    expected = dict((name, normalize_expected(table[name]) if name in table else None) for name in OPERATIONS)
+    expected = dict((name, normalize_expected(table[name]) if name in table else None) for name in ALL_OPERATIONS)
     for name, value in (overrides or {}).items():
-        if name not in OPERATIONS:
-            raise ValueError('unknown operation %r (use one of %s)' % (name, ', '.join(OPERATIONS)))
+        if name not in ALL_OPERATIONS:
+            raise ValueError('unknown operation %r (use one of %s)' % (name, ', '.join(ALL_OPERATIONS)))
         try:
             expected[name] = normalize_expected(value)
         except ValueError as exc:

@@ -22,9 +22,11 @@ description:
     (the call succeeded but changed nothing).
   - A hung mount never hangs the play. When an operation times out and a lookup on the mount does not
     answer either, the remaining operations are skipped (V(NOT_RUN)) and the module returns.
-  - Nothing outside the scratch directory is touched. What cannot be removed afterwards is reported in
+  - Nothing outside the scratch directory is written. What cannot be removed afterwards is reported in
     RV(leftovers) - on Mountpoint for Amazon S3 without C(--allow-delete) every file written stays in
     the bucket under C(.mountkit-probe/).
+  - Files that were on the mount before (O(existing_files)) are only read, to catch data that goes
+    missing silently - a read that ends early or returns other bytes without an error.
 author:
   - mountkit.aws maintainers (@mountkit)
 options:
@@ -89,13 +91,33 @@ options:
       - V(chmod) - change a file's mode to 0600 and check it.
       - V(xattr) - set and read back a C(user.) extended attribute.
       - V(sequential) - write O(size) bytes sequentially, read them back and compare.
+      - V(read_existing) - read each of O(existing_files) to its end, once or for O(watch) seconds. A read
+        that returns fewer bytes than the file's size, or fewer or other bytes than the first read of that
+        file, is a V(SHORT_READ) or V(DATA_MISMATCH); an error is its errno. It runs first, needs no
+        scratch directory, and runs whenever O(existing_files) is set.
       - Files that an operation needs to exist beforehand are created (and fsynced, which completes a
         Mountpoint upload) inside the scratch directory first; if that fails, the operation reports
         that error.
     type: list
     elements: str
     choices: [create_write_read, fsync, append, overwrite_trunc, partial_overwrite, truncate, rename_file,
-              rename_dir, unlink, mkdir, rmdir, symlink, hardlink, chmod, xattr, sequential]
+              rename_dir, unlink, mkdir, rmdir, symlink, hardlink, chmod, xattr, sequential, read_existing]
+  existing_files:
+    description:
+      - Files already on the mount to read (V(read_existing)), relative to O(path) or absolute below it.
+        They are opened read-only, never through a final symlink, and must resolve to regular files
+        below O(path).
+      - Nothing may write to them while they are read; a change reads as V(DATA_MISMATCH).
+    type: list
+    elements: str
+    default: []
+  watch:
+    description:
+      - Seconds to read O(existing_files) again and again (about 20 times a second), for example while
+        a failover or an outage is under way. The first error or anomaly ends the watch.
+      - V(0) reads each file once. O(timeout) is added for the last round to finish.
+    type: float
+    default: 0
   size:
     description:
       - Bytes written and read back by the V(sequential) operation; a number, or a string with a unit
@@ -147,6 +169,17 @@ EXAMPLES = r'''
     size: 64M
     timeout: 60
 
+- name: Read seeded files while the bucket's replication is switched over; any silent short read fails
+  mountkit.aws.io_semantics:
+    path: /mnt/s3fs
+    profile: s3fs
+    operations: [read_existing]
+    existing_files: [seed/manifest.json, seed/sample.bin]
+    watch: 60
+  async: 120
+  poll: 0
+  register: watch_job
+
 - name: Only observe, never fail
   mountkit.aws.io_semantics:
     path: /mnt/data
@@ -174,6 +207,13 @@ outcomes:
       detail: 8192 bytes read back intact
       bytes_verified: 8192
       seconds: 0.05
+    read_existing:
+      expected: [ok]
+      observed: SHORT_READ
+      pass: false
+      detail: "seed.bin: read 0 bytes without an error, 65536 before (read 12)"
+      bytes_verified: 0
+      seconds: 0.61
     hardlink:
       expected: [ENOTSUP]
       observed: ENOTSUP
@@ -198,7 +238,9 @@ outcomes:
       description: Which call failed and how, or what was verified.
       type: str
     bytes_verified:
-      description: Bytes read back and found identical to what was written.
+      description:
+        - Bytes read back and found identical to what was written; for V(read_existing), the bytes of
+          the files read, each time the same.
       type: int
     seconds:
       description: Time the operation took.
@@ -215,7 +257,9 @@ bytes_verified:
   type: int
   sample: 1101824
 scratch_dir:
-  description: The scratch directory used (or, in check mode, that would be used).
+  description:
+    - The scratch directory used (or, in check mode, that would be used); V(null) when only
+      V(read_existing) ran.
   returned: always
   type: str
   sample: /mnt/s3/.mountkit-probe/0f6a4c1e9a3b4e0d8c2f5b7a6d9e1c3f
@@ -264,7 +308,7 @@ import uuid
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.formatters import human_to_bytes
 from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
-    NOT_RUN, OPERATIONS, PROBE_DIR_NAME, TIMED_OUT, run_probe,
+    ALL_OPERATIONS, NOT_RUN, OPERATIONS, PROBE_DIR_NAME, READ_EXISTING, TIMED_OUT, run_probe,
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import expected_results, result_matches
 from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import (
@@ -291,21 +335,47 @@ def parse_size(value):
     return int(size)
 
 
+def existing_relative(path, name):
+    """name (relative to path, or absolute below it) as a normalized relative path; ValueError if outside."""
+    root = os.path.normpath(path)
+    if name.startswith('/'):
+        full = os.path.normpath(name)
+        if not full.startswith(root.rstrip('/') + '/'):
+            raise ValueError("'%s' is not below path %s" % (name, root))
+        name = full[len(root.rstrip('/')) + 1:]
+    parts = [part for part in name.split('/') if part not in ('', '.')]
+    if not parts or '..' in parts:
+        raise ValueError("'%s' must name a file below path, without '..'" % name)
+    return '/'.join(parts)
+
+
 def validate(params):
-    """(errors, size, expected): errors are messages naming the parameter."""
+    """(errors, size, expected, existing): errors are messages naming the parameter."""
     errors = []
     size = expected = None
+    existing = []
     if not params['path'].startswith('/'):
         errors.append("path must be absolute, got '%s'" % params['path'])
     if params['timeout'] <= 0:
         errors.append('timeout must be greater than 0, got %s' % params['timeout'])
+    if params['watch'] < 0:
+        errors.append('watch must be 0 or more seconds, got %s' % params['watch'])
+    if params['watch'] > 0 and not params['existing_files']:
+        errors.append('watch needs existing_files to read')
+    if READ_EXISTING in (params['operations'] or []) and not params['existing_files']:
+        errors.append('operations: read_existing needs existing_files')
+    for name in params['existing_files']:
+        try:
+            existing.append(existing_relative(params['path'], name))
+        except ValueError as exc:
+            errors.append('existing_files: %s' % exc)
     try:
         size = parse_size(params['size'])
     except ValueError as exc:
         errors.append('size %s' % exc)
-    unknown = sorted(set(params['expect']) - set(OPERATIONS))
+    unknown = sorted(set(params['expect']) - set(ALL_OPERATIONS))
     if unknown:
-        errors.append('expect has unknown operation(s) %s; known: %s' % (', '.join(unknown), ', '.join(OPERATIONS)))
+        errors.append('expect has unknown operation(s) %s; known: %s' % (', '.join(unknown), ', '.join(ALL_OPERATIONS)))
     else:
         try:
             expected = expected_results(params['profile'], allow_delete=params['allow_delete'],
@@ -314,13 +384,15 @@ def validate(params):
         except ValueError as exc:
             parameter = 'expect' if params['expect'] and 'applies only' not in str(exc) else 'profile'
             errors.append('%s: %s' % (parameter, exc))
-    return errors, size, expected
+    return errors, size, expected, existing
 
 
-def selected_operations(requested):
+def selected_operations(requested, existing_files=()):
+    """The operations in the order they run: read_existing (whenever there are files to read) first."""
+    first = [READ_EXISTING] if existing_files else []
     if not requested:
-        return list(OPERATIONS)
-    return [name for name in OPERATIONS if name in requested]
+        return first + list(OPERATIONS)
+    return first + [name for name in OPERATIONS if name in requested]
 
 
 def judge(results, expected, report_each=True):
@@ -346,11 +418,13 @@ def judge(results, expected, report_each=True):
 
 def probe_problems(report, expected, timeout):
     failure = report['scratch_failure']
+    results = report['results']
+    problems = judge(dict((name, results[name]) for name in results if name == READ_EXISTING), expected)
+    in_scratch = dict((name, results[name]) for name in results if name != READ_EXISTING)
     if failure is None:
-        problems = judge(report['results'], expected)
+        problems += judge(in_scratch, expected)
     else:
-        failing = judge(report['results'], expected, report_each=False)
-        problems = []
+        failing = judge(in_scratch, expected, report_each=False)
         if failing and failure['observed'] != TIMED_OUT:
             problems.append('%s, so every operation reports %s; not expected by: %s'
                             % (failure['detail'], failure['observed'], ', '.join(failing)))
@@ -378,7 +452,9 @@ def main():
             allow_overwrite=dict(type='bool', default=False),
             read_only=dict(type='bool', default=False),
             expect=dict(type='dict', default={}),
-            operations=dict(type='list', elements='str', choices=list(OPERATIONS)),
+            operations=dict(type='list', elements='str', choices=list(ALL_OPERATIONS)),
+            existing_files=dict(type='list', elements='str', default=[]),
+            watch=dict(type='float', default=0),
             size=dict(type='raw', default='1M'),
             timeout=dict(type='float', default=10),
             fail_on_mismatch=dict(type='bool', default=True),
@@ -386,16 +462,17 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    errors, size, expected = validate(params)
+    errors, size, expected, existing = validate(params)
     if errors:
         module.fail_json(msg='; '.join(errors))
     path = normalize_path(params['path'])
-    operations = selected_operations(params['operations'])
+    operations = selected_operations(params['operations'], existing)
     result = dict(changed=False, operations=operations, bytes_verified=0, leftovers=[], hung=None,
                   mount=covering_mount(path), problems=[])
 
     if module.check_mode:
-        result['scratch_dir'] = os.path.join(path, PROBE_DIR_NAME, uuid.uuid4().hex)
+        needs_scratch = [name for name in operations if name != READ_EXISTING]
+        result['scratch_dir'] = os.path.join(path, PROBE_DIR_NAME, uuid.uuid4().hex) if needs_scratch else None
         result['outcomes'] = dict(
             (name, {'expected': list(expected[name]) if expected[name] is not None else None,
                     'observed': NOT_RUN, 'pass': None, 'detail': 'check mode: not run',
@@ -403,7 +480,8 @@ def main():
             for name in operations)
         module.exit_json(msg='check mode: would run %d operation(s) under %s' % (len(operations), path), **result)
 
-    report = run_probe(path, operations, size, params['timeout'], liveness=check_alive)
+    report = run_probe(path, operations, size, params['timeout'], liveness=check_alive, existing_files=existing,
+                       watch=params['watch'])
     problems = probe_problems(report, expected, params['timeout'])
     if report['leftovers']:
         module.warn('%d path(s) under %s could not be removed (%s), e.g. %s'

@@ -15,8 +15,8 @@ import pytest
 
 from ansible_collections.mountkit.aws.plugins.module_utils import io_probe
 from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
-    DATA_MISMATCH, NOT_RUN, OPERATIONS, PROBE_DIR_NAME, SHORT_READ, TIMED_OUT, ProbeMismatch, compare_bytes,
-    errno_name, outcome_to_result, run_in_child, run_operation, run_probe,
+    DATA_MISMATCH, NOT_RUN, OPERATIONS, PROBE_DIR_NAME, READ_EXISTING, SHORT_READ, TIMED_OUT, ProbeMismatch,
+    compare_bytes, errno_name, outcome_to_result, run_in_child, run_operation, run_probe,
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import expected_results, result_matches
 
@@ -224,3 +224,94 @@ class TestRunProbe:
         assert report['hung'] is None
         assert report['results']['mkdir']['observed'] == 'ok'
         assert report['leftovers'] == []
+
+
+def _shrink_later(path, data, delay):
+    """In a child of the test: after delay, leave the file at half its length (a silent loss)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            time.sleep(delay)
+            with open(path, 'r+b') as handle:
+                handle.truncate(len(data) // 2)
+        finally:
+            os._exit(0)  # pylint: disable=protected-access
+    return pid
+
+
+class TestReadExisting:
+    def test_files_read_whole_every_time(self, tmp_path):
+        (tmp_path / 'a.bin').write_bytes(b'x' * 5000)
+        (tmp_path / 'sub').mkdir()
+        (tmp_path / 'sub' / 'b.bin').write_bytes(b'y' * 3000)
+        report = run_probe(str(tmp_path), [READ_EXISTING], existing_files=['a.bin', 'sub/b.bin'], watch=0.3)
+        result = report['results'][READ_EXISTING]
+        assert result['observed'] == 'ok', result
+        assert result['bytes_verified'] == 8000
+        assert result['detail'].endswith('each returned the same 8000 bytes')
+        # Only reads: no scratch directory, and the files are as they were.
+        assert report['scratch_dir'] is None and sorted(os.listdir(str(tmp_path))) == ['a.bin', 'sub']
+        assert (tmp_path / 'a.bin').read_bytes() == b'x' * 5000
+
+    def test_a_file_that_shrinks_while_watched_is_a_short_read(self, tmp_path):
+        data = os.urandom(65536)
+        (tmp_path / 'seed.bin').write_bytes(data)
+        pid = _shrink_later(str(tmp_path / 'seed.bin'), data, 0.3)
+        report = run_probe(str(tmp_path), [READ_EXISTING], existing_files=['seed.bin'], watch=5)
+        os.waitpid(pid, 0)
+        result = report['results'][READ_EXISTING]
+        assert result['observed'] == SHORT_READ, result
+        assert 'seed.bin: read 32768 of 65536 bytes without an error' in result['detail']
+        assert result['seconds'] < 4  # the first anomaly ends the watch
+
+    def test_other_bytes_than_before_are_a_mismatch(self, tmp_path):
+        path = tmp_path / 'seed.bin'
+        path.write_bytes(b'a' * 4096)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                time.sleep(0.3)
+                with open(str(path), 'r+b') as handle:
+                    handle.write(b'b' * 4096)
+            finally:
+                os._exit(0)  # pylint: disable=protected-access
+        report = run_probe(str(tmp_path), [READ_EXISTING], existing_files=['seed.bin'], watch=5)
+        os.waitpid(pid, 0)
+        assert report['results'][READ_EXISTING]['observed'] == DATA_MISMATCH
+
+    def test_missing_file_reports_its_errno(self, tmp_path):
+        report = run_probe(str(tmp_path), [READ_EXISTING], existing_files=['gone.bin'])
+        result = report['results'][READ_EXISTING]
+        assert result['observed'] == 'ENOENT'
+        assert result['detail'].startswith('ENOENT at lstat of gone.bin')
+
+    def test_final_symlink_is_not_followed(self, tmp_path):
+        outside = tmp_path / 'outside.txt'
+        outside.write_bytes(b'secret')
+        (tmp_path / 'mnt').mkdir()
+        os.symlink(str(outside), str(tmp_path / 'mnt' / 'link'))
+        report = run_probe(str(tmp_path / 'mnt'), [READ_EXISTING], existing_files=['link'])
+        result = report['results'][READ_EXISTING]
+        assert result['observed'] == 'ERROR' and 'not a regular file' in result['detail'], result
+
+    def test_directory_symlink_leading_outside_is_refused(self, tmp_path):
+        (tmp_path / 'outside').mkdir()
+        (tmp_path / 'outside' / 'f').write_bytes(b'secret')
+        (tmp_path / 'mnt').mkdir()
+        os.symlink(str(tmp_path / 'outside'), str(tmp_path / 'mnt' / 'dir'))
+        report = run_probe(str(tmp_path / 'mnt'), [READ_EXISTING], existing_files=['dir/f'])
+        result = report['results'][READ_EXISTING]
+        assert result['observed'] == 'ERROR' and 'outside' in result['detail'], result
+
+    def test_fifo_does_not_block(self, tmp_path):
+        os.mkfifo(str(tmp_path / 'pipe'))
+        report = run_probe(str(tmp_path), [READ_EXISTING], existing_files=['pipe'], timeout=5)
+        result = report['results'][READ_EXISTING]
+        assert result['observed'] == 'ERROR' and 'not a regular file' in result['detail'], result
+
+    def test_runs_before_the_scratch_operations(self, tmp_path):
+        (tmp_path / 'seed.bin').write_bytes(b'z' * 100)
+        report = run_probe(str(tmp_path), [READ_EXISTING, 'create_write_read'], existing_files=['seed.bin'])
+        assert list(report['results']) == [READ_EXISTING, 'create_write_read']
+        assert all(item['observed'] == 'ok' for item in report['results'].values())
+        assert sorted(os.listdir(str(tmp_path))) == ['seed.bin']

@@ -8,7 +8,9 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.mountkit.aws.plugins.module_utils import io_profiles
-from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import OPERATIONS, OPERATION_FUNCTIONS
+from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
+    ALL_OPERATIONS, OPERATIONS, OPERATION_FUNCTIONS, READ_EXISTING,
+)
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import (
     PROFILES, canonical_result, expected_results, normalize_expected, result_matches,
 )
@@ -20,13 +22,20 @@ def test_every_operation_has_a_probe():
 
 @pytest.mark.parametrize('profile', ['mountpoint_s3', 's3fs', 'nfs'])
 def test_profiles_cover_every_operation_with_known_results(profile):
-    assert set(PROFILES[profile]) == set(OPERATIONS)
+    assert set(PROFILES[profile]) == set(ALL_OPERATIONS)
     for value in PROFILES[profile].values():
         normalize_expected(value)  # raises on an unknown name
 
 
 def test_none_profile_expects_nothing():
-    assert expected_results('none') == dict((name, None) for name in OPERATIONS)
+    assert expected_results('none') == dict((name, None) for name in ALL_OPERATIONS)
+
+
+@pytest.mark.parametrize('profile', ['mountpoint_s3', 's3fs', 'nfs'])
+def test_existing_files_read_whole_on_every_mount_even_read_only(profile):
+    assert expected_results(profile)[READ_EXISTING] == ('ok',)
+    assert expected_results(profile, read_only=True)[READ_EXISTING] == ('ok',)
+    assert expected_results(profile, read_only=True)['create_write_read'] == ('EROFS',)
 
 
 def test_mountpoint_defaults_follow_the_documented_semantics():
@@ -54,8 +63,9 @@ def test_flags_do_not_leak_between_calls():
 
 
 @pytest.mark.parametrize('profile', ['mountpoint_s3', 's3fs', 'nfs', 'none'])
-def test_read_only_expects_erofs_everywhere(profile):
-    assert set(expected_results(profile, read_only=True).values()) == {('EROFS',)}
+def test_read_only_expects_erofs_from_every_operation_that_writes(profile):
+    expected = expected_results(profile, read_only=True)
+    assert set(expected[name] for name in OPERATIONS) == {('EROFS',)}
 
 
 @pytest.mark.parametrize('flag', ['allow_delete', 'allow_overwrite'])

@@ -14,7 +14,8 @@ from ansible_collections.mountkit.aws.plugins.modules import io_semantics
 
 def params(**overrides):
     base = dict(path='/mnt/s3', profile='none', allow_delete=False, allow_overwrite=False, read_only=False,
-                expect={}, operations=None, size='1M', timeout=10.0, fail_on_mismatch=True)
+                expect={}, operations=None, size='1M', timeout=10.0, fail_on_mismatch=True, existing_files=[],
+                watch=0.0)
     base.update(overrides)
     return base
 
@@ -34,7 +35,8 @@ def test_parse_size_rejects(value):
 
 
 def test_validate_ok():
-    errors, size, expected = io_semantics.validate(params(profile='mountpoint_s3', allow_delete=True, size='2M'))
+    errors, size, expected, _existing = io_semantics.validate(
+        params(profile='mountpoint_s3', allow_delete=True, size='2M'))
     assert errors == [] and size == 2 * 1024 * 1024
     assert expected['unlink'] == ('ok',)
 
@@ -48,6 +50,13 @@ def test_validate_ok():
     (dict(expect={'renam': 'ok'}), 'expect has unknown operation(s) renam; known: create_write_read'),
     (dict(expect={'unlink': 'EPERMS'}), "expect: unlink: unknown result 'EPERMS'"),
     (dict(profile='s3fs', allow_delete=True), 'profile: allow_delete applies only to profile mountpoint_s3'),
+    (dict(existing_files=['../etc/passwd']), "existing_files: '../etc/passwd' must name a file below path"),
+    (dict(existing_files=['/etc/passwd']), "existing_files: '/etc/passwd' is not below path /mnt/s3"),
+    (dict(existing_files=['/mnt/s3']), "existing_files: '/mnt/s3' is not below path /mnt/s3"),
+    (dict(existing_files=['']), "existing_files: '' must name a file below path"),
+    (dict(watch=5.0), 'watch needs existing_files to read'),
+    (dict(existing_files=['a'], watch=-1.0), 'watch must be 0 or more seconds, got -1.0'),
+    (dict(operations=['read_existing']), 'operations: read_existing needs existing_files'),
 ])
 def test_validate_names_the_parameter(overrides, message):
     errors = io_semantics.validate(params(**overrides))[0]
@@ -57,6 +66,30 @@ def test_validate_names_the_parameter(overrides, message):
 def test_selected_operations_keep_canonical_order():
     assert io_semantics.selected_operations(None) == list(OPERATIONS)
     assert io_semantics.selected_operations(['sequential', 'mkdir', 'fsync']) == ['fsync', 'mkdir', 'sequential']
+
+
+def test_existing_files_are_read_first_whenever_given():
+    assert io_semantics.selected_operations(None, ['a']) == ['read_existing'] + list(OPERATIONS)
+    assert io_semantics.selected_operations(['fsync'], ['a']) == ['read_existing', 'fsync']
+    assert io_semantics.selected_operations(['read_existing'], ['a']) == ['read_existing']
+
+
+@pytest.mark.parametrize('name, relative', [
+    ('seed.bin', 'seed.bin'), ('./a//b/c.txt', 'a/b/c.txt'), ('/mnt/s3/a/b', 'a/b'), ('/mnt/s3/./a', 'a'),
+])
+def test_existing_files_become_relative_to_path(name, relative):
+    assert io_semantics.existing_relative('/mnt/s3', name) == relative
+
+
+def test_silent_read_of_existing_file_is_a_problem_even_when_no_scratch_directory_can_be_made():
+    report = {'scratch_failure': result('ENOENT', 'scratch directory not created: ENOENT at mkdir'), 'hung': None,
+              'results': {'read_existing': result('SHORT_READ', 'seed.bin: read 0 of 65536 bytes without an error'),
+                          'fsync': result('ENOENT', 'scratch directory not created: ENOENT at mkdir')}}
+    problems = io_semantics.probe_problems(report, expected_results('s3fs'), 10)
+    assert problems[0] == ('read_existing: expected ok, observed SHORT_READ '
+                           '(seed.bin: read 0 of 65536 bytes without an error)')
+    assert problems[1].startswith('scratch directory not created: ENOENT at mkdir, so every operation reports ENOENT')
+    assert 'read_existing' not in problems[1]
 
 
 def result(observed, detail=None):
