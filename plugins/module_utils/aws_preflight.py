@@ -73,6 +73,13 @@ def require_boto3(module):
         module.fail_json(msg=missing_required_lib('boto3'), exception=BOTO3_IMP_ERR)
 
 
+def exit_with_result(module, result):
+    """End a preflight module: fail when it found problems and fail_on_problems is set."""
+    if result['problems'] and module.params['fail_on_problems']:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
 def aws_session(module):
     """A boto3 session from the module's connection options; fails the module on a bad combination."""
     params = module.params

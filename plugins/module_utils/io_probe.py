@@ -232,12 +232,15 @@ def _close_quietly(fd):
         pass
 
 
-def _create(path, data, sync, precondition=False):
-    """Write a new file. As a precondition it is fsynced, so Mountpoint completes the upload."""
-    with _Step('open(O_CREAT|O_EXCL|O_WRONLY)', precondition):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+def _write_file(path, flags, flags_label, data, sync=False, offset=None, precondition=False):
+    """open(flags), optionally lseek to offset, write data, optionally fsync, close; each call a step."""
+    with _Step('open(%s)' % flags_label, precondition):
+        fd = os.open(path, flags, 0o644)
     try:
-        with _Step('write', precondition):
+        if offset is not None:
+            with _Step('lseek', precondition):
+                os.lseek(fd, offset, os.SEEK_SET)
+        with _Step('write' if offset is None else 'write at offset %d' % offset, precondition):
             _write_all(fd, data)
         if sync:
             with _Step('fsync', precondition):
@@ -247,6 +250,12 @@ def _create(path, data, sync, precondition=False):
         raise
     with _Step('close', precondition):
         os.close(fd)
+
+
+def _create(path, data, sync, precondition=False):
+    """Write a new file. As a precondition it is fsynced, so Mountpoint completes the upload."""
+    _write_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 'O_CREAT|O_EXCL|O_WRONLY', data, sync=sync,
+                precondition=precondition)
 
 
 def _read_exact(fd, length):
@@ -328,18 +337,7 @@ def op_create_write_read(workdir, size):
 def op_fsync(workdir, size):
     path = os.path.join(workdir, 'fsync.dat')
     data = os.urandom(SMALL)
-    with _Step('open(O_CREAT|O_EXCL|O_WRONLY)'):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with _Step('write'):
-            _write_all(fd, data)
-        with _Step('fsync'):
-            os.fsync(fd)
-    except BaseException:
-        _close_quietly(fd)
-        raise
-    with _Step('close'):
-        os.close(fd)
+    _create(path, data, sync=True)
     return _verified(_verify(path, data))
 
 
@@ -347,16 +345,7 @@ def op_append(workdir, size):
     path = os.path.join(workdir, 'append.dat')
     first, second = os.urandom(SMALL // 2), os.urandom(SMALL // 2)
     _create(path, first, sync=True, precondition=True)
-    with _Step('open(O_WRONLY|O_APPEND)'):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    try:
-        with _Step('write'):
-            _write_all(fd, second)
-    except BaseException:
-        _close_quietly(fd)
-        raise
-    with _Step('close'):
-        os.close(fd)
+    _write_file(path, os.O_WRONLY | os.O_APPEND, 'O_WRONLY|O_APPEND', second)
     return _verified(_verify(path, first + second))
 
 
@@ -364,16 +353,7 @@ def op_overwrite_trunc(workdir, size):
     path = os.path.join(workdir, 'overwrite_trunc.dat')
     _create(path, os.urandom(SMALL), sync=True, precondition=True)
     replacement = os.urandom(SMALL // 2)
-    with _Step('open(O_WRONLY|O_TRUNC)'):
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
-    try:
-        with _Step('write'):
-            _write_all(fd, replacement)
-    except BaseException:
-        _close_quietly(fd)
-        raise
-    with _Step('close'):
-        os.close(fd)
+    _write_file(path, os.O_WRONLY | os.O_TRUNC, 'O_WRONLY|O_TRUNC', replacement)
     return _verified(_verify(path, replacement))
 
 
@@ -383,18 +363,7 @@ def op_partial_overwrite(workdir, size):
     patch = os.urandom(1024)
     offset = SMALL // 2
     _create(path, original, sync=True, precondition=True)
-    with _Step('open(O_RDWR)'):
-        fd = os.open(path, os.O_RDWR)
-    try:
-        with _Step('lseek'):
-            os.lseek(fd, offset, os.SEEK_SET)
-        with _Step('write at offset %d' % offset):
-            _write_all(fd, patch)
-    except BaseException:
-        _close_quietly(fd)
-        raise
-    with _Step('close'):
-        os.close(fd)
+    _write_file(path, os.O_RDWR, 'O_RDWR', patch, offset=offset)
     return _verified(_verify(path, original[:offset] + patch + original[offset + len(patch):]))
 
 

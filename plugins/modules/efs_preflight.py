@@ -217,6 +217,7 @@ from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import 
     aws_session,
     describe_error,
     error_kind,
+    exit_with_result,
     require_boto3,
 )
 
@@ -696,10 +697,7 @@ def main():
     validate(module)
     require_boto3(module)
 
-    result = EFSPreflight(module).run()
-    if result['problems'] and module.params['fail_on_problems']:
-        module.fail_json(**result)
-    module.exit_json(**result)
+    exit_with_result(module, EFSPreflight(module).run())
 
 
 if __name__ == '__main__':

@@ -191,6 +191,7 @@ from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import 
     describe_error,
     error_headers,
     error_kind,
+    exit_with_result,
     partition,
     require_boto3,
 )
@@ -561,10 +562,7 @@ def main():
         module.fail_json(msg='bucket must not be empty')
     require_boto3(module)
 
-    result = S3Preflight(module).run()
-    if result['problems'] and module.params['fail_on_problems']:
-        module.fail_json(**result)
-    module.exit_json(**result)
+    exit_with_result(module, S3Preflight(module).run())
 
 
 if __name__ == '__main__':
