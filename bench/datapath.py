@@ -1,0 +1,371 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""bench/datapath: sequential and small-file throughput through the mounts the roles create, against the
+same transfer through the S3 API, and the memory of the mount daemons.
+
+    python bench/datapath.py [--size 1G] [--files 1000] [--file-size 4K] [--concurrency 10] [--part-size 8M]
+                             [--server s3s-fs|moto] [--rounds 5] [--warmup 1] [--out FILE]
+
+Starts a local S3 server and one disposable systemd container host, converges it with site.yml (one
+s3fs mount with the role's tuned defaults, one mount-s3 mount), mounts s3fs a second time by hand with the
+same fstab options minus the role's tuning options (s3fs's stock defaults), then alternates, round by round:
+
+  mount-s3     write --size through the mount-s3 mount (fsync, close), then read it back
+  s3fs-tuned   the same through the role's s3fs mount
+  s3fs-stock   the same through the untuned s3fs mount
+  api          the same object through boto3's transfer manager (--concurrency threads, --part-size parts,
+               mount-s3's default part size), from the same host to the same endpoint
+
+and then --files creates of --file-size each (one writer, one file after the other) per backend, with
+sequential PutObject calls for the API. All I/O runs and is timed inside the host (bench/hostio.py); reads
+drop the file's cached pages first. Peak RSS of each mount daemon is reset before and read after each
+transfer (/proc/PID/clear_refs, VmHWM); the server's and the daemon's CPU time show which side is busy.
+
+Prints medians and spreads in MB/s (10^6 bytes per second) and files/s, the peak RSS, who used the CPU,
+whether the endpoint is the ceiling, then `datapath-s3fs ratio=X.XX` (s3fs tuned / stock, goal >= 1.3) and
+last `datapath ratio=X.XX` (mount-s3 / API, goal >= 0.8). A transfer's throughput is 2 x size over the
+time of its write plus its read. Writes bench/results/datapath.json (or datapath-moto.json with --server moto).
+
+What limits the figure: the endpoint and the CPU. moto is one Python process and tops out near 130 MB/s, so
+with --server moto every contender meets the same ceiling; the default server is s3s-fs (a Rust S3 server
+built by bench/build-s3s-fs.sh, objects in /dev/shm). With s3s-fs, client, FUSE daemon and server share the
+2 cores: a contender that needs more CPU per byte (FUSE copies, s3fs's staging file and Content-MD5) loses.
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+import time
+
+import benchlib
+
+NAME = "datapath"
+SEQUENTIAL = ["mount-s3", "s3fs-tuned", "s3fs-stock", "api"]
+HOSTIO = "/usr/local/lib/mountkit-bench/hostio.py"
+BUCKET = "mountkit-bench"
+PARENT = "/srv/bench"
+
+
+def parse_size(text):
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?\s*", str(text), re.I)
+    if not match:
+        raise ValueError("not a size: %r" % text)
+    power = " KMGT".index(match.group(2).upper() or " ")
+    return int(float(match.group(1)) * 1024 ** power)
+
+
+def tuning_option_names():
+    """The options the s3fs role adds for tuning (s3fs__tuning in its vars); the stock mount drops them."""
+    import yaml  # pylint: disable=import-outside-toplevel  # comes with ansible-core
+
+    with open(os.path.join(benchlib.ROOT, "roles", "s3fs", "vars", "main.yml"), encoding="utf-8") as handle:
+        return sorted(yaml.safe_load(handle)["s3fs__tuning"])
+
+
+class Host:
+    """The converged host: its mounts, their daemons' host PIDs, and hostio.py runs inside it."""
+
+    def __init__(self, name, server):
+        self.name = name
+        self.server = server
+        self.paths = {}
+        self.daemons = {}
+
+    def exec(self, *args, timeout=3600):
+        env = ["-e", "S3_ENDPOINT_URL=" + self.server.endpoint, "-e", "AWS_ACCESS_KEY_ID=" + benchlib.ACCESS_KEY,
+               "-e", "AWS_SECRET_ACCESS_KEY=" + benchlib.SECRET_KEY]
+        return benchlib.docker("exec", *env, self.name, *args, timeout=timeout)
+
+    def hostio(self, *args):
+        proc = self.exec("python3", HOSTIO, *[str(a) for a in args])
+        return json.loads(proc.stdout)
+
+    def mount_stock(self, tuned_path, stock_path, stock_src, tuning):
+        fields = None
+        for line in self.exec("cat", "/etc/fstab").stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[1] == tuned_path:
+                fields = parts
+        if not fields:
+            raise benchlib.BenchError("no fstab entry for %s" % tuned_path)
+        # fstab-only words (_netdev, nofail) mean nothing to s3fs itself.
+        opts = [o for o in fields[3].split(",") if o.split("=", 1)[0] not in tuning + ["_netdev", "nofail"]]
+        self.exec("mkdir", "-p", stock_path)
+        self.exec("s3fs", stock_src, stock_path, "-o", ",".join(opts))
+        deadline = time.monotonic() + 30
+        while benchlib.docker("exec", self.name, "mountpoint", "-q", stock_path, check=False).returncode:
+            if time.monotonic() > deadline:
+                raise benchlib.BenchError("the stock s3fs mount did not appear at %s" % stock_path)
+            time.sleep(0.2)
+        return ",".join(opts)
+
+    def find_daemons(self):
+        for pid, args in benchlib.host_processes(self.name):
+            words = args.split()
+            for name, path in self.paths.items():
+                if path in words and words[0].split("/")[-1] in ("s3fs", "mount-s3"):
+                    self.daemons[name] = pid
+        missing = [n for n in self.paths if n not in self.daemons]
+        if missing:
+            raise benchlib.BenchError("no daemon found for %s" % missing)
+
+
+class Probe:
+    """CPU of the daemon, the server and the machine, and the daemon's and server's peak RSS, over one step."""
+
+    def __init__(self, daemon_pid, server_pid):
+        self.pids = {"daemon": daemon_pid, "server": server_pid}
+        self.cpu, self.busy, self.started, self.result = {}, (0, 0), 0.0, {}
+
+    def __enter__(self):
+        self.cpu = {}
+        for key, pid in self.pids.items():
+            if pid:
+                benchlib.reset_peak_rss(pid)
+                self.cpu[key] = benchlib.cpu_seconds(pid)
+        self.busy = benchlib.machine_busy()
+        self.started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.monotonic() - self.started
+        busy, total = benchlib.machine_busy()
+        self.result = {"machine_busy_pct": round(100.0 * (busy - self.busy[0]) / max(1, total - self.busy[1]), 1)}
+        for key, pid in self.pids.items():
+            if pid:
+                self.result[key + "_cores"] = round((benchlib.cpu_seconds(pid) - self.cpu[key]) / wall, 2)
+                self.result[key + "_peak_rss_mib"] = round(benchlib.peak_rss_mib(pid) or 0.0, 1)
+        return False
+
+
+def empty_prefix(client, prefix):
+    """Delete every object under prefix (the server keeps objects in memory)."""
+    paginator = client.get_paginator("list_objects_v2")
+    count = 0
+    for page in paginator.paginate(Bucket=BUCKET, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=BUCKET, Delete={"Objects": keys, "Quiet": True})
+            count += len(keys)
+    return count
+
+
+def mbps(nbytes, seconds):
+    return nbytes / seconds / 1e6
+
+
+def main(cleanup, argv):  # pylint: disable=too-many-locals,too-many-statements
+    opts = benchlib.parser(NAME, __doc__)
+    opts.add_argument("--size", default="1G", help="bytes per sequential transfer, e.g. 64M, 1G (default 1G)")
+    opts.add_argument("--files", type=int, default=1000, help="small files per round and backend (default 1000)")
+    opts.add_argument("--file-size", default="4K", help="size of each small file (default 4K)")
+    opts.add_argument("--concurrency", type=int, default=10,
+                      help="boto3 max_concurrency; default 10, the role's s3fs_parallel_count")
+    opts.add_argument("--part-size", default="8M", help="boto3 part size (default 8M, mount-s3's default)")
+    opts.add_argument("--server", choices=["s3s-fs", "moto"], default="s3s-fs", help="S3 server (default s3s-fs)")
+    args = opts.parse_args(argv)
+    size, file_size, part = parse_size(args.size), parse_size(args.file_size), parse_size(args.part_size)
+    name = NAME if args.server == "s3s-fs" else "%s-%s" % (NAME, args.server)
+    tuning = tuning_option_names()
+    result = {"name": name, "machine": benchlib.machine(), "settings": {
+        "rounds": args.rounds, "warmup": args.warmup, "server": args.server, "size_bytes": size,
+        "files": args.files, "file_size_bytes": file_size, "api_concurrency": args.concurrency,
+        "api_part_size_bytes": part, "s3fs_stock_drops": tuning}}
+
+    state = benchlib.state_dir(cleanup, NAME, args.keep_logs)
+    deb = benchlib.mount_s3_deb()
+    server = benchlib.start_endpoint(cleanup, args.server, state, [BUCKET])
+    client = benchlib.s3_client(server.endpoint)
+    host = Host("mountkit-bench-datapath-%d" % os.getpid(), server)
+    benchlib.start_host(cleanup, host.name, NAME, tmp_tmpfs=True)
+    benchlib.wait_hosts([host.name])
+    benchlib.docker("exec", host.name, "mkdir", "-p", os.path.dirname(HOSTIO))
+    benchlib.docker("cp", os.path.join(benchlib.BENCH, "hostio.py"), "%s:%s" % (host.name, HOSTIO))
+    inventory = benchlib.write_json(os.path.join(state, "inventory.yml"), benchlib.mounts_inventory(
+        [host.name], server.endpoint, deb, s3fs_count=1, mountpoint_count=1, bucket=BUCKET, parent=PARENT))
+    benchlib.log("converging %s with site.yml" % host.name)
+    benchlib.run_playbook(state, "converge", "site.yml", inventory, env=benchlib.ansible_env(state)).check(
+        "converge")
+    host.paths = {"mount-s3": PARENT + "/mountpoint1", "s3fs-tuned": PARENT + "/s3fs1",
+                  "s3fs-stock": PARENT + "/s3fsstock"}
+    prefixes = {"mount-s3": "%s/mountpoint1/" % host.name, "s3fs-tuned": "%s/s3fs1/" % host.name,
+                "s3fs-stock": "%s/s3fsstock/" % host.name, "api": "%s/api/" % host.name}
+    stock_opts = host.mount_stock(host.paths["s3fs-tuned"], host.paths["s3fs-stock"],
+                                  "%s:/%s" % (BUCKET, prefixes["s3fs-stock"].rstrip("/")), tuning)
+    result["settings"]["s3fs_stock_options"] = stock_opts
+    host.find_daemons()
+    benchlib.log("daemons (host pids): %s" % host.daemons)
+
+    seq = {c: {"write": [], "read": [], "transfer": [], "probes": []} for c in SEQUENTIAL}
+    small = {c: [] for c in SEQUENTIAL}
+    for rnd, order in benchlib.rotations(SEQUENTIAL, args.warmup + args.rounds):
+        measured = rnd >= args.warmup
+        tag = "round %d%s" % (rnd - args.warmup + 1, "" if measured else " (warm-up)")
+        for contender in order:
+            key = "%sseq-%d" % (prefixes[contender], rnd)
+            probes = {}
+            daemon = host.daemons.get(contender)
+            with Probe(daemon, server.pid) as probe:
+                if contender == "api":
+                    wrote = host.hostio("api-put", BUCKET, key, size, args.concurrency, part)
+                else:
+                    wrote = host.hostio("write", "%s/seq-%d" % (host.paths[contender], rnd), size)
+            probes["write"] = probe.result
+            head = client.head_object(Bucket=BUCKET, Key=key)
+            if head["ContentLength"] != size:
+                raise benchlib.BenchError("%s wrote %d bytes, expected %d" % (key, head["ContentLength"], size))
+            with Probe(daemon, server.pid) as probe:
+                if contender == "api":
+                    read = host.hostio("api-get", BUCKET, key, args.concurrency, part)
+                else:
+                    read = host.hostio("read", "%s/seq-%d" % (host.paths[contender], rnd))
+            probes["read"] = probe.result
+            if read["bytes"] != size:
+                raise benchlib.BenchError("%s read %d bytes back, expected %d" % (contender, read["bytes"], size))
+            if contender == "api":
+                # The client plays the daemon's part: its own memory and CPU, as hostio.py measured them.
+                for step, out in (("write", wrote), ("read", read)):
+                    probes[step]["client_peak_rss_mib"] = round(out["peak_rss_mib"], 1)
+                    probes[step]["daemon_cores"] = round(out["cpu_s"] / out["seconds"], 2)
+            client.delete_object(Bucket=BUCKET, Key=key)
+            benchlib.log("%s: %-10s write %7.1f MB/s  read %7.1f MB/s  server %s/%s cores" % (
+                tag, contender, mbps(size, wrote["seconds"]), mbps(size, read["seconds"]),
+                probes["write"].get("server_cores"), probes["read"].get("server_cores")))
+            if measured:
+                seq[contender]["write"].append(mbps(size, wrote["seconds"]))
+                seq[contender]["read"].append(mbps(size, read["seconds"]))
+                seq[contender]["transfer"].append(mbps(2 * size, wrote["seconds"] + read["seconds"]))
+                seq[contender]["probes"].append(probes)
+        if not args.files:
+            continue
+        for contender in order:
+            prefix = "%ssmall-%d-" % (prefixes[contender], rnd)
+            with Probe(host.daemons.get(contender), server.pid) as probe:
+                if contender == "api":
+                    made = host.hostio("api-small", BUCKET, prefix, args.files, file_size)
+                else:
+                    made = host.hostio("small", "%s/small-%d-" % (host.paths[contender], rnd), args.files, file_size)
+            rate = args.files / made["seconds"]
+            benchlib.log("%s: %-10s %d x %d B: %7.1f files/s  server %s cores" % (
+                tag, contender, args.files, file_size, rate, probe.result.get("server_cores")))
+            stored = empty_prefix(client, prefix)
+            if stored != args.files:
+                raise benchlib.BenchError("%s: %d objects under %s, expected %d" % (
+                    contender, stored, prefix, args.files))
+            if measured:
+                small[contender].append({"rate": rate, "probe": probe.result})
+
+    report(result, seq, small, args, (size, file_size, part))
+    print("datapath-s3fs ratio=%.2f" % result["ratios"]["s3fs_tuned_over_stock"])
+    print("datapath ratio=%.2f" % result["ratios"]["mountpoint_over_api"])
+    return 0
+
+
+def _median_of(probes, step, key):
+    values = [p[step][key] for p in probes if key in p[step]]
+    return round(statistics.median(values), 2) if values else None
+
+
+def _max_of(probes, step, key):
+    values = [p[step][key] for p in probes if key in p[step]]
+    return max(values) if values else None
+
+
+def report(result, seq, small, args, sizes):
+    """Fill result with summaries and ratios, and print the tables."""
+    size, file_size, part = sizes
+    contenders = {}
+    for contender, data in seq.items():
+        probes = data["probes"]
+        entry = {
+            "write_mbps": benchlib.summarize(data["write"]),
+            "read_mbps": benchlib.summarize(data["read"]),
+            "transfer_mbps": benchlib.summarize(data["transfer"]),
+            "peak_rss_mib": {step: _max_of(probes, step, "daemon_peak_rss_mib" if contender != "api"
+                                           else "client_peak_rss_mib") for step in ("write", "read")},
+            "server_peak_rss_mib": {step: _max_of(probes, step, "server_peak_rss_mib") for step in ("write", "read")},
+            "cores": {step: {who: _median_of(probes, step, who + "_cores") for who in ("daemon", "server")}
+                      for step in ("write", "read")},
+            "machine_busy_pct": {step: _median_of(probes, step, "machine_busy_pct") for step in ("write", "read")},
+        }
+        if small[contender]:
+            entry["small_files_per_s"] = benchlib.summarize([s["rate"] for s in small[contender]])
+            entry["small_server_cores"] = round(statistics.median(
+                s["probe"].get("server_cores", 0.0) for s in small[contender]), 2)
+        contenders[contender] = entry
+    result["contenders"] = contenders
+
+    def med(contender, metric):
+        return contenders[contender][metric]["median"]
+
+    ratios = {
+        "mountpoint_over_api": med("mount-s3", "transfer_mbps") / med("api", "transfer_mbps"),
+        "mountpoint_over_api_write": med("mount-s3", "write_mbps") / med("api", "write_mbps"),
+        "mountpoint_over_api_read": med("mount-s3", "read_mbps") / med("api", "read_mbps"),
+        "s3fs_tuned_over_stock": med("s3fs-tuned", "transfer_mbps") / med("s3fs-stock", "transfer_mbps"),
+        "s3fs_tuned_over_stock_write": med("s3fs-tuned", "write_mbps") / med("s3fs-stock", "write_mbps"),
+        "s3fs_tuned_over_stock_read": med("s3fs-tuned", "read_mbps") / med("s3fs-stock", "read_mbps"),
+    }
+    result["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
+    result["goal"] = {"mountpoint_over_api": ">= 0.8", "s3fs_tuned_over_stock": ">= 1.3"}
+
+    # Per step, the contenders during which the server was as busy as it can be: moto serves from one
+    # Python process (about one core), s3s-fs from native threads (every core). Those contenders measured
+    # the server; if they land on about the same figure, that figure is the endpoint's ceiling.
+    server_limit = 1.0 if args.server == "moto" else float(os.cpu_count())
+    bound = {}
+    for step in ("write", "read"):
+        names = [c for c in contenders if (contenders[c]["cores"][step]["server"] or 0.0) >= 0.8 * server_limit]
+        figures = [med(c, step + "_mbps") for c in names]
+        bound[step] = {"contenders": names, "mbps": [round(min(figures), 1), round(max(figures), 1)] if names else []}
+    result["endpoint_bound"] = bound
+    # On a saturated machine the figures say how the contenders share the CPU, not what they could do.
+    busy = [contenders[c]["machine_busy_pct"][s] or 0.0 for c in contenders for s in ("write", "read")]
+    result["machine_bound"] = statistics.median(busy) >= 90.0
+
+    benchlib.write_result(result["name"], result, args.out)
+    print("datapath: %s\nserver %s; %d MiB per transfer; boto3 %d threads x %d MiB parts" % (
+        benchlib.machine_note(result), args.server, size // benchlib.MIB, args.concurrency, part // benchlib.MIB))
+    for metric, label in (("write_mbps", "write"), ("read_mbps", "read"), ("transfer_mbps", "write+read")):
+        print("\nsequential %s, MB/s:" % label)
+        for contender in contenders:
+            print("  " + benchlib.stat_line(contender, contenders[contender][metric], "MB/s", width=12))
+    if args.files:
+        print("\nsmall files, %d x %d B, files/s:" % (args.files, file_size))
+        for contender in contenders:
+            print("  " + benchlib.stat_line(contender, contenders[contender]["small_files_per_s"], "f/s", width=12))
+    print("\nmemory and CPU during the sequential transfers (peak RSS over the rounds; cores = CPU s / wall s):")
+    print("  %-12s %18s %18s %16s %16s %12s" % ("contender", "peak RSS w/r MiB", "server RSS w/r", "daemon cores w/r",
+                                                "server cores w/r", "busy % w/r"))
+    for contender, entry in contenders.items():
+        cores = entry["cores"]
+        print("  %-12s %8s / %-7s %8s / %-7s %7s / %-6s %7s / %-6s %5s / %-5s" % (
+            contender, entry["peak_rss_mib"]["write"], entry["peak_rss_mib"]["read"],
+            entry["server_peak_rss_mib"]["write"], entry["server_peak_rss_mib"]["read"],
+            cores["write"]["daemon"], cores["read"]["daemon"], cores["write"]["server"], cores["read"]["server"],
+            entry["machine_busy_pct"]["write"], entry["machine_busy_pct"]["read"]))
+    print("  (daemon: the s3fs or mount-s3 process; for api, the boto3 client process)")
+    print()
+    for step, found in bound.items():
+        if found["contenders"]:
+            print("THE ENDPOINT IS THE BOTTLENECK for %ss of %s: %s used >= %.0f%% of the %.0f core(s) it can use, "
+                  "and they reached %s-%s MB/s; those figures measure the server, not the client." % (
+                      step, ", ".join(found["contenders"]), args.server, 80, server_limit, found["mbps"][0],
+                      found["mbps"][1]))
+        else:
+            print("endpoint: %s had CPU to spare during every %s; it was not the ceiling." % (args.server, step))
+    if args.server == "moto":
+        print("moto reads the whole object for every ranged GET (then slices it), so its read ceiling falls as "
+              "objects grow and rises with the reader's range size.")
+    if result["machine_bound"]:
+        print("THE CPU IS THE BOTTLENECK: the machine was %.0f%% busy (median over the transfers); client, FUSE "
+              "daemon and server compete for %d cores." % (statistics.median(busy), os.cpu_count()))
+    print("\nmount-s3 / API: write %.2f, read %.2f, write+read %.2f (goal >= 0.8)" % (
+        ratios["mountpoint_over_api_write"], ratios["mountpoint_over_api_read"], ratios["mountpoint_over_api"]))
+    print("s3fs tuned / stock: write %.2f, read %.2f, write+read %.2f (goal >= 1.3)" % (
+        ratios["s3fs_tuned_over_stock_write"], ratios["s3fs_tuned_over_stock_read"], ratios["s3fs_tuned_over_stock"]))
+
+
+if __name__ == "__main__":
+    sys.exit(benchlib.run_main(main))
