@@ -47,6 +47,14 @@ def s3fs_mount(shared_s3_server, passwd_file, tmp_path_factory):
     mount.stop()
 
 
+def stop_mounts(started):
+    """Stop (server, mount) pairs, newest first, resuming a paused server so its mount can unmount."""
+    for server, mount in reversed(started):
+        if server.pid:
+            server.signal(signal.SIGCONT)
+        mount.stop()
+
+
 @pytest.fixture
 def s3fs_factory(passwd_file, tmp_path):
     """Start s3fs mounts on any server; all of them are stopped afterwards, paused servers resumed first."""
@@ -58,10 +66,7 @@ def s3fs_factory(passwd_file, tmp_path):
         started.append((server, mount))
         return mount.start()
     yield start
-    for server, mount in reversed(started):
-        if server.pid:
-            server.signal(signal.SIGCONT)
-        mount.stop()
+    stop_mounts(started)
 
 
 @pytest.fixture
@@ -136,7 +141,4 @@ def bucket_mounts(passwd_file, mount_s3_binary, tmp_path):
         started.append((server, mount))
         return mount.start()
     yield start
-    for server, mount in reversed(started):
-        if server.pid:
-            server.signal(signal.SIGCONT)
-        mount.stop()
+    stop_mounts(started)

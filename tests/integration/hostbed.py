@@ -70,8 +70,6 @@ def ansible_env(**extra):
         ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
         ANSIBLE_NOCOLOR='1',
         ANSIBLE_FORCE_COLOR='0',
-        # One docker exec per task instead of several.
-        ANSIBLE_PIPELINING='1',
         ANSIBLE_RETRY_FILES_ENABLED='0',
         PATH=os.path.join(VENV, 'bin') + os.pathsep + env.get('PATH', ''),
     )
