@@ -18,6 +18,7 @@ description:
   - With several mounts stacked on one point, the one on top is checked.
   - Every unmet expectation becomes one item of RV(problems), saying what was expected and what was
     found; the module fails when there is any.
+  - With O(mounts), checks all of a host's mounts in one task.
   - Reads only; nothing on the host is changed.
 author:
   - mountkit.aws maintainers (@mountkit)
@@ -25,8 +26,47 @@ options:
   path:
     description:
       - Absolute path to check; usually a mount point. The mount checked is the one that covers it.
+      - Exactly one of O(path) and O(mounts) is required.
     type: path
-    required: true
+  mounts:
+    description:
+      - Several mounts to check in one call, each with expectations of its own. The mount table and
+        fstab are read once, and every mount gets its own liveness check with its own O(timeout).
+      - An expectation an item leaves out takes the value of the module option of the same name.
+      - The result is then in RV(checks), one item per mount in this order, and RV(problems) names
+        the path of each problem.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: Absolute path to check, as O(path).
+        type: path
+        required: true
+      fstype:
+        description: As O(fstype).
+        type: str
+      source:
+        description: As O(source).
+        type: str
+      options_present:
+        description: As O(options_present).
+        type: list
+        elements: str
+      options_absent:
+        description: As O(options_absent).
+        type: list
+        elements: str
+      propagation:
+        description: As O(propagation).
+        type: str
+        choices: [shared, slave, private, unbindable, any]
+      fstab_options_present:
+        description: As O(fstab_options_present).
+        type: list
+        elements: str
+      check_alive:
+        description: As O(check_alive).
+        type: bool
   mountinfo_path:
     description:
       - Mount table to read.
@@ -134,6 +174,20 @@ EXAMPLES = r'''
     source: mountpoint-s3
     options_present: [nosuid, nodev]
 
+- name: Every mount of a host in one call, s3fs ones with their own expectations
+  mountkit.aws.mount_flags:
+    mounts:
+      - path: /mnt/s3/reports
+        fstype: fuse.s3fs
+        source: "s3fs:*"
+        fstab_options_present: [_netdev]
+      - path: /mnt/s3/logs
+        fstype: fuse
+        source: mountpoint-s3
+    options_absent: [ro]
+    timeout: 5
+  register: host_mounts
+
 - name: Record the mount without failing the play
   mountkit.aws.mount_flags:
     path: /mnt/data
@@ -146,7 +200,7 @@ RETURN = r'''
 mount:
   description:
     - The mount entry that covers O(path), or V(null) when the table has none.
-  returned: always
+  returned: when O(path) is given
   type: dict
   sample:
     mount_id: 43
@@ -197,7 +251,7 @@ mount:
       type: int
 fstab:
   description: The fstab entry for the mount point (or for O(path) when nothing is mounted), or V(null).
-  returned: always
+  returned: when O(path) is given
   type: dict
   sample:
     source: "fs-12345678.efs.us-east-1.amazonaws.com:/"
@@ -212,29 +266,47 @@ fstab:
     systemd_options: {}
 is_mount_point:
   description: Whether O(path) is itself the mount point of RV(mount).
-  returned: always
+  returned: when O(path) is given
   type: bool
   sample: true
 alive:
   description:
     - C(ok), C(dead) (C(ENOTCONN), C(ECONNABORTED), C(ESTALE)), C(hung) (no answer within O(timeout)),
       C(error) (another errno, see RV(alive_detail)) or C(not_checked).
-  returned: always
+  returned: when O(path) is given
   type: str
   sample: ok
 alive_detail:
   description: errno name behind RV(alive), or V(null).
-  returned: always
+  returned: when O(path) is given
   type: str
   sample: ENOTCONN
 problems:
-  description: One item per unmet expectation, stating what was expected and what was found.
+  description:
+    - One item per unmet expectation, stating what was expected and what was found.
+    - With O(mounts), each item starts with the path it is about.
   returned: always
   type: list
   elements: str
   sample:
     - "fstype: expected 'fuse.s3fs', found 'ext4' (mount at /)"
     - "alive: /mnt/s3fs is dead (ENOTCONN); unmount it (umount -l) and mount it again"
+checks:
+  description:
+    - One result per item of O(mounts), in that order, with the keys returned for O(path) alone
+      (RV(mount), RV(fstab), RV(is_mount_point), RV(alive), RV(alive_detail), RV(problems)) and the
+      normalized C(path).
+  returned: when O(mounts) is given
+  type: list
+  elements: dict
+  sample:
+    - path: /mnt/s3/reports
+      mount: {mount_point: /mnt/s3/reports, fstype: fuse.s3fs, source: "s3fs:reports"}
+      fstab: {mount_point: /mnt/s3/reports, fstype: fuse.s3fs, options: [_netdev, allow_other]}
+      is_mount_point: true
+      alive: ok
+      alive_detail: null
+      problems: []
 '''
 
 import fnmatch
@@ -316,11 +388,38 @@ def alive_problem(state, detail, path, timeout):
     return None
 
 
+# Expectations a mount in O(mounts) may set; the module's own value is the default for each.
+EXPECTATION_OPTIONS = ('fstype', 'source', 'options_present', 'options_absent', 'propagation',
+                       'fstab_options_present', 'check_alive')
+
+
+def mount_checks(params):
+    """One parameter dict per mount to check: O(path) alone, or each item of O(mounts)."""
+    if params['mounts'] is None:
+        return [dict(params)]
+    checks = []
+    for item in params['mounts']:
+        check = dict(params)
+        check['path'] = item['path']
+        for name in EXPECTATION_OPTIONS:
+            if item.get(name) is not None:
+                check[name] = item[name]
+        checks.append(check)
+    return checks
+
+
 def validate(params):
     """Messages for invalid parameters, each naming the parameter."""
     errors = []
-    if not params['path'].startswith('/'):
-        errors.append("path must be absolute, got '%s'" % params['path'])
+    if params['mounts'] is None:
+        paths = [('path', params['path'])]
+    else:
+        if not params['mounts']:
+            errors.append('mounts must list at least one mount')
+        paths = [('mounts[%d].path' % index, item['path']) for index, item in enumerate(params['mounts'])]
+    for name, path in paths:
+        if not path.startswith('/'):
+            errors.append("%s must be absolute, got '%s'" % (name, path))
     if params['timeout'] <= 0:
         errors.append('timeout must be greater than 0, got %s' % params['timeout'])
     if not os.path.exists(params['mountinfo_path']):
@@ -328,29 +427,8 @@ def validate(params):
     return errors
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            mountinfo_path=dict(type='path', default='/proc/self/mountinfo'),
-            fstab_path=dict(type='path', default='/etc/fstab'),
-            fstype=dict(type='str'),
-            source=dict(type='str'),
-            options_present=dict(type='list', elements='str', default=[]),
-            options_absent=dict(type='list', elements='str', default=[]),
-            propagation=dict(type='str', default='any', choices=['shared', 'slave', 'private', 'unbindable', 'any']),
-            fstab_options_present=dict(type='list', elements='str', default=[]),
-            check_alive=dict(type='bool', default=True),
-            timeout=dict(type='float', default=10),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    errors = validate(params)
-    if errors:
-        module.fail_json(msg='; '.join(errors))
-    path = params['path'] = normalize_path(params['path'])
-
+def read_tables(module, params):
+    """(mount entries, fstab entries, whether fstab exists); unparsable lines become warnings."""
     parse_errors = []
     try:
         entries = read_mountinfo(params['mountinfo_path'], errors=parse_errors)
@@ -358,8 +436,6 @@ def main():
         module.fail_json(msg='mountinfo_path %s cannot be read: %s' % (params['mountinfo_path'], exc))
     for error in parse_errors:
         module.warn('%s line %d skipped: %s' % (params['mountinfo_path'], error['line_number'], error['reason']))
-    entry = find_mount(entries, path)
-
     fstab_exists = os.path.exists(params['fstab_path'])
     fstab_entries = []
     if fstab_exists:
@@ -370,6 +446,13 @@ def main():
             module.fail_json(msg='fstab_path %s cannot be read: %s' % (params['fstab_path'], exc))
         for error in fstab_errors:
             module.warn('%s line %d skipped: %s' % (params['fstab_path'], error['line_number'], error['reason']))
+    return entries, fstab_entries, fstab_exists
+
+
+def check_mount(params, entries, fstab_entries, fstab_exists):
+    """The result for one mount: its entries, liveness and problems."""
+    path = params['path'] = normalize_path(params['path'])
+    entry = find_mount(entries, path)
     # The path's own entry first: when the mount is missing, the covering mount (often /) is the wrong one.
     lookup_path = path
     fstab_entry = find_fstab_entry(fstab_entries, path)
@@ -386,9 +469,8 @@ def main():
         problem = alive_problem(alive, alive_detail, path, params['timeout'])
         if problem:
             problems.append(problem)
-
-    result = dict(
-        changed=False,
+    return dict(
+        path=path,
         mount=entry.to_dict() if entry is not None else None,
         fstab=fstab_entry.to_dict() if fstab_entry is not None else None,
         is_mount_point=entry is not None and normalize_path(entry.mount_point) == path,
@@ -396,10 +478,57 @@ def main():
         alive_detail=alive_detail,
         problems=problems,
     )
+
+
+def main():
+    expectations = dict(
+        fstype=dict(type='str'),
+        source=dict(type='str'),
+        options_present=dict(type='list', elements='str', default=[]),
+        options_absent=dict(type='list', elements='str', default=[]),
+        propagation=dict(type='str', default='any', choices=['shared', 'slave', 'private', 'unbindable', 'any']),
+        fstab_options_present=dict(type='list', elements='str', default=[]),
+        check_alive=dict(type='bool', default=True),
+    )
+    # In mounts, an expectation left out takes the module's value, so no defaults there.
+    per_mount = dict((name, dict(spec, default=None)) for name, spec in expectations.items())
+    per_mount['path'] = dict(type='path', required=True)
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path'),
+            mounts=dict(type='list', elements='dict', options=per_mount),
+            mountinfo_path=dict(type='path', default='/proc/self/mountinfo'),
+            fstab_path=dict(type='path', default='/etc/fstab'),
+            timeout=dict(type='float', default=10),
+            **expectations
+        ),
+        mutually_exclusive=[('path', 'mounts')],
+        required_one_of=[('path', 'mounts')],
+        supports_check_mode=True,
+    )
+    params = module.params
+    errors = validate(params)
+    if errors:
+        module.fail_json(msg='; '.join(errors))
+    tables = read_tables(module, params)
+    checks = [check_mount(check, *tables) for check in mount_checks(params)]
+
+    if params['mounts'] is None:
+        result = checks[0]
+        path = result.pop('path')
+        problems = result['problems']
+        if problems:
+            module.fail_json(msg='%d problem(s) with the mount at %s: %s' % (len(problems), path, '; '.join(problems)),
+                             changed=False, **result)
+        module.exit_json(msg='%s is mounted as expected' % path, changed=False, **result)
+
+    problems = ['%s: %s' % (check['path'], problem) for check in checks for problem in check['problems']]
+    failing = len([check for check in checks if check['problems']])
     if problems:
-        module.fail_json(msg='%d problem(s) with the mount at %s: %s' % (len(problems), path, '; '.join(problems)),
-                         **result)
-    module.exit_json(msg='%s is mounted as expected' % path, **result)
+        module.fail_json(msg='%d of %d mounts with problems: %s' % (failing, len(checks), '; '.join(problems)),
+                         changed=False, checks=checks, problems=problems)
+    module.exit_json(msg='%d mounts are mounted as expected' % len(checks), changed=False, checks=checks,
+                     problems=problems)
 
 
 if __name__ == '__main__':

@@ -200,6 +200,12 @@ MODULE_CASES = [
          ['timeout must be greater than 0, got -5']),
     Case('mount_flags-unknown-propagation', 'mount_flags', {'path': '/mnt', 'propagation': 'rshared'},
          ['propagation', 'shared, slave, private, unbindable, any', 'rshared']),
+    Case('mount_flags-relative-path-in-mounts', 'mount_flags', {'mounts': [{'path': '/mnt'}, {'path': 'mnt/b'}]},
+         ["mounts[1].path must be absolute, got 'mnt/b'"]),
+    Case('mount_flags-path-and-mounts', 'mount_flags', {'path': '/mnt', 'mounts': [{'path': '/mnt'}]},
+         ['mutually exclusive', 'path', 'mounts']),
+    Case('mount_flags-unknown-key-in-mounts', 'mount_flags', {'mounts': [{'path': '/mnt', 'fs_type': 'nfs4'}]},
+         ['fs_type', 'mounts']),
     Case('io_semantics-unknown-operation-in-expect', 'io_semantics',
          {'profile': 's3fs', 'expect': {'rename_files': 'ok'}},
          ['expect has unknown operation(s) rename_files; known: create_write_read']),
@@ -280,7 +286,7 @@ def test_role_rejects_bad_input(case, role_results):
 def module_args(case, directory, server):
     """The case's arguments, completed so that a module that ignored them would act on directory or bucket."""
     args = dict(case.variables)
-    if case.target in ('mount_flags', 'io_semantics'):
+    if case.target in ('mount_flags', 'io_semantics') and 'mounts' not in args:
         args.setdefault('path', directory)
     if case.target == 's3_preflight':
         args.update(bucket=server.bucket, endpoint_url=server.endpoint, access_key='testing', secret_key='testing',

@@ -75,6 +75,24 @@ class TestS3fs:
         # The mount answers, but the path below it does not exist.
         assert (result['alive'], result['alive_detail']) == ('error', 'ENOENT')
 
+    def test_mount_flags_checks_several_mounts_in_one_call(self, run_module, s3fs_mount):
+        result = run_module('mountkit.aws.mount_flags', {
+            'mounts': [{'path': s3fs_mount.mount_point},
+                       {'path': '/srv/mountkit-not-mounted', 'check_alive': False},
+                       {'path': s3fs_mount.mount_point, 'propagation': 'shared'}],
+            'fstype': 'fuse.s3fs', 'timeout': 5})
+        assert result['failed']
+        assert 'mount' not in result
+        first, missing, unshared = result['checks']
+        assert (first['path'], first['alive'], first['problems']) == (s3fs_mount.mount_point, 'ok', [])
+        assert missing['alive'] == 'not_checked'
+        assert missing['problems'] == ["fstype: expected 'fuse.s3fs', found '%s' (mount at %s)"
+                                       % (missing['mount']['fstype'], missing['mount']['mount_point'])]
+        assert [problem.split(':')[0] for problem in unshared['problems']] == ['propagation']
+        assert result['problems'] == ['/srv/mountkit-not-mounted: ' + missing['problems'][0],
+                                      s3fs_mount.mount_point + ': ' + unshared['problems'][0]]
+        assert result['msg'].startswith('2 of 3 mounts with problems: ')
+
     def test_io_semantics_s3fs_profile_passes(self, run_module, s3fs_mount, shared_s3_server):
         before = bucket_state(shared_s3_server)
         result = run_module('mountkit.aws.io_semantics', {

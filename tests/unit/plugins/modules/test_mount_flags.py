@@ -24,7 +24,7 @@ TABLE = parse_mountinfo(
 def params(**overrides):
     base = dict(path='/mnt/efs', mountinfo_path='/proc/self/mountinfo', fstab_path='/etc/fstab', fstype=None,
                 source=None, options_present=[], options_absent=[], propagation='any', fstab_options_present=[],
-                check_alive=True, timeout=10.0)
+                check_alive=True, timeout=10.0, mounts=None)
     base.update(overrides)
     return base
 
@@ -106,3 +106,38 @@ def test_validate_names_the_parameter():
     errors = mount_flags.validate(params(path='mnt/x', timeout=0, mountinfo_path='/proc/0/nope'))
     assert errors == ["path must be absolute, got 'mnt/x'", 'timeout must be greater than 0, got 0',
                       'mountinfo_path /proc/0/nope does not exist']
+
+
+def test_validate_names_the_mount_item():
+    errors = mount_flags.validate(params(path=None, mounts=[{'path': '/mnt/a'}, {'path': 'mnt/b'}]))
+    assert errors == ["mounts[1].path must be absolute, got 'mnt/b'"]
+    assert mount_flags.validate(params(path=None, mounts=[])) == ['mounts must list at least one mount']
+
+
+def test_each_mount_item_takes_the_module_expectations_it_leaves_out():
+    item_defaults = dict((name, None) for name in mount_flags.EXPECTATION_OPTIONS)
+    checks = mount_flags.mount_checks(params(path=None, fstype='fuse.s3fs', options_absent=['ro'], mounts=[
+        dict(item_defaults, path='/mnt/a'),
+        dict(item_defaults, path='/mnt/b', fstype='nfs4', options_absent=[], check_alive=False),
+    ]))
+    assert [(c['path'], c['fstype'], c['options_absent'], c['check_alive']) for c in checks] == [
+        ('/mnt/a', 'fuse.s3fs', ['ro'], True),
+        ('/mnt/b', 'nfs4', [], False),
+    ]
+
+
+def test_one_mount_is_checked_without_mounts():
+    assert [c['path'] for c in mount_flags.mount_checks(params(path='/mnt/efs'))] == ['/mnt/efs']
+
+
+def test_check_mount_on_a_recorded_table():
+    fstab = parse_fstab('srv:/ /mnt/efs nfs4 nfsvers=4.1,hard,_netdev 0 0\n')
+    result = mount_flags.check_mount(params(path='/mnt/efs/', fstype='nfs4', fstab_options_present=['_netdev'],
+                                            check_alive=False), TABLE, fstab, True)
+    assert (result['path'], result['is_mount_point'], result['alive'], result['problems']) == (
+        '/mnt/efs', True, 'not_checked', [])
+    assert result['fstab']['line_number'] == 1
+    missing = mount_flags.check_mount(params(path='/mnt/gone', fstab_options_present=['_netdev'], check_alive=False),
+                                      TABLE, fstab, True)
+    assert missing['mount']['mount_point'] == '/'
+    assert missing['problems'] == ['fstab_options_present: /etc/fstab has no entry for /']
