@@ -73,8 +73,8 @@ def main(cleanup, argv):
     benchlib.log("warm-up converge: %.1f s" % converge(state, server, names, "warm").seconds)
     benchlib.remove_labelled(label)
 
-    samples = {n: {"seconds": [], "controller_mib": [], "containers_mib": [], "containers_peak_mib": []}
-               for n in sizes}
+    samples = {n: {"seconds": [], "controller_mib": [], "containers_mib": [], "containers_peak_mib": [],
+                   "core_seconds": [], "busy_pct": []} for n in sizes}
     for rnd, order in benchlib.rotations(sizes, args.warmup + args.rounds):
         measured = rnd >= args.warmup
         for size in order:
@@ -82,25 +82,35 @@ def main(cleanup, argv):
             started = time.monotonic()
             start_fleet(names, label)
             boot = time.monotonic() - started
+            busy_before = benchlib.machine_busy()
             run = converge(state, server, names, "n%d-r%d" % (size, rnd))
+            busy_after = benchlib.machine_busy()
+            # Core-seconds the whole machine spent (controller, hosts, server): with N hosts sharing the
+            # cores, t(N) cannot fall below this over the number of cores.
+            core_seconds = (busy_after[0] - busy_before[0]) / benchlib.CLOCK_TICKS
+            busy_pct = 100.0 * (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
             memory = [benchlib.container_memory_mib(n) for n in names]
             in_use, peak = sum(m[0] or 0.0 for m in memory), sum(m[1] or 0.0 for m in memory)
             benchlib.remove_labelled(label)
             benchlib.log("round %d%s: N=%-2d converge %7.1f s  (hosts up in %.0f s)  controller %.0f MiB  "
-                         "hosts %.0f MiB (peak %.0f MiB)" % (
+                         "hosts %.0f MiB (peak %.0f MiB)  CPU %.0f core-s, %.0f %% busy" % (
                              rnd - args.warmup + 1, "" if measured else " (warm-up)", size, run.seconds, boot,
-                             run.controller_peak_mib, in_use, peak))
+                             run.controller_peak_mib, in_use, peak, core_seconds, busy_pct))
             if measured:
                 entry = samples[size]
                 entry["seconds"].append(run.seconds)
                 entry["controller_mib"].append(run.controller_peak_mib)
                 entry["containers_mib"].append(in_use)
                 entry["containers_peak_mib"].append(peak)
+                entry["core_seconds"].append(core_seconds)
+                entry["busy_pct"].append(busy_pct)
 
     base = benchlib.summarize(samples[1]["seconds"])["median"]
     per_size = {}
-    lines = ["%4s  %-72s %8s %14s %14s %14s" % ("N", "converge time", "t(N)/t(1)", "controller MiB", "hosts MiB",
-                                                "hosts peak MiB")]
+    cores = result["machine"]["cores"]
+    lines = ["%4s  %-72s %8s %14s %14s %14s %12s %8s %10s" % (
+        "N", "converge time", "t(N)/t(1)", "controller MiB", "hosts MiB", "hosts peak MiB", "CPU core-s",
+        "busy %", "CPU floor")]
     for size in sizes:
         entry = samples[size]
         summary = benchlib.summarize(entry["seconds"])
@@ -110,11 +120,16 @@ def main(cleanup, argv):
             "controller_peak_pss_mib": round(max(entry["controller_mib"]), 1),
             "containers_in_use_mib": round(max(entry["containers_mib"]), 1),
             "containers_cgroup_peak_mib": round(max(entry["containers_peak_mib"]), 1),
+            "cpu_core_seconds": benchlib.summarize(entry["core_seconds"])["median"],
+            "machine_busy_pct": round(benchlib.summarize(entry["busy_pct"])["median"], 1),
         }
-        lines.append("%4d  %-72s %8.2f %14.0f %14.0f %14.0f" % (
+        # The shortest t(N) the CPU work allows, relative to t(1): the ratio this machine could reach at best.
+        per_size[str(size)]["cpu_floor_ratio"] = round(per_size[str(size)]["cpu_core_seconds"] / cores / base, 2)
+        lines.append("%4d  %-72s %8.2f %14.0f %14.0f %14.0f %12.0f %8.0f %10.2f" % (
             size, benchlib.stat_line("", summary, "s", width=0).strip(), summary["median"] / base,
             per_size[str(size)]["controller_peak_pss_mib"], per_size[str(size)]["containers_in_use_mib"],
-            per_size[str(size)]["containers_cgroup_peak_mib"]))
+            per_size[str(size)]["containers_cgroup_peak_mib"], per_size[str(size)]["cpu_core_seconds"],
+            per_size[str(size)]["machine_busy_pct"], per_size[str(size)]["cpu_floor_ratio"]))
     result["sizes"] = per_size
     ratio = per_size[str(sizes[-1])]["ratio_to_1"]
     result["ratio"] = ratio
@@ -123,7 +138,8 @@ def main(cleanup, argv):
     benchlib.write_result(NAME, result, args.out)
     print("fleet: %s; forks = N; one s3fs mount per host" % benchlib.machine_note(result))
     print("\n".join(lines))
-    print("(memory: the largest value over the rounds; hosts = sum over the N containers)")
+    print("(memory: the largest value over the rounds; hosts = sum over the N containers; CPU: core-seconds the "
+          "whole machine spent during the converge, median; CPU floor: those over %d cores, over t(1))" % cores)
     print("fleet ratio=%.2f" % ratio)
     return 0
 
