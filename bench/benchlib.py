@@ -30,13 +30,11 @@ RUN_DIR = os.environ.get("MOUNTKIT_RUN", "/run/mountkit")
 # Every container a bench starts carries this label, so `docker ps --filter label=io.mountkit.bench` finds
 # what a killed (SIGKILL) run left behind.
 LABEL = "io.mountkit.bench"
-ACCESS_KEY = "testing"
-SECRET_KEY = "testing"
-REGION = "us-east-1"
 MIB = 1024 * 1024
 
 sys.path.insert(0, os.path.join(ROOT, "tools", "testbed"))
-from s3server import S3Server, free_port  # noqa: E402  pylint: disable=wrong-import-position
+from s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server  # noqa: E402  pylint: disable=wrong-import-position
+from systemd_host import docker_run_args  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def log(message):
@@ -324,20 +322,14 @@ def start_host(cleanup, name, bench, docker_engine=False, tmp_tmpfs=False):
     With cleanup None the caller removes it (e.g. by label, see remove_labelled)."""
     if cleanup is not None:
         cleanup.push("remove container " + name, docker, "rm", "-f", "-v", name, check=False)
-    flags = [
-        "run", "-d", "--name", name, "--hostname", name, "--label", "%s=%s" % (LABEL, bench),
-        "--network", "host", "--cap-add", "SYS_ADMIN", "--device", "/dev/fuse",
-        "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-        "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-        "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3",
-    ]
+    flags = ["--label", "%s=%s" % (LABEL, bench)]
     if docker_engine:
         flags += ["--cap-add", "NET_ADMIN", "--tmpfs", "/var/lib/docker:size=512m"]
     if tmp_tmpfs:
         # The container's root is on the engine's storage driver (fuse-overlayfs here); s3fs stages files
         # in /tmp, so a tmpfs keeps that driver out of the data-path figures.
         flags += ["--tmpfs", "/tmp:size=4g"]
-    docker(*(flags + [IMAGE, "/sbin/init"]))
+    docker(*docker_run_args(name, IMAGE, flags))
     return name
 
 
@@ -427,73 +419,32 @@ def mount_s3_deb():
     return proc.stdout.strip().splitlines()[-1]
 
 
-class MotoEndpoint:
-    """The project's moto server (tools/testbed/s3server.py): in-memory, one Python process."""
+class S3sFsServer(S3Server):
+    """s3s-fs (crates.io): the S3 API in native code, objects kept as files under data_dir."""
 
-    kind = "moto"
+    name = "s3s-fs"
 
-    def __init__(self, directory):
-        self.server = S3Server(directory)
-        self.endpoint = self.server.endpoint
-        self.pid = None
-
-    def start(self):
-        self.server.start()
-        self.pid = self.server.pid
-        return self
-
-    def stop(self):
-        self.server.stop()
-
-
-class S3sFsEndpoint:
-    """s3s-fs (crates.io): the S3 API in native code, objects kept as files under a directory."""
-
-    kind = "s3s-fs"
-
-    def __init__(self, directory, binary, data_dir):
-        self.directory = directory
+    def __init__(self, state_dir, binary, data_dir):
+        super().__init__(state_dir)
         self.binary = binary
         self.data_dir = data_dir
-        self.port = free_port()
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.pid = None
+
+    def command(self):
+        return [self.binary, "--host", "127.0.0.1", "--port", str(self.port), "--access-key", ACCESS_KEY,
+                "--secret-key", SECRET_KEY, self.data_dir]
+
+    def process_env(self):
+        return dict(os.environ, RUST_LOG="error")
+
+    def ready(self):
+        socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
 
     def start(self, timeout=30):
         os.makedirs(self.data_dir, exist_ok=True)
-        with open(os.path.join(self.directory, "s3s-fs.log"), "ab") as out:
-            proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                [self.binary, "--host", "127.0.0.1", "--port", str(self.port), "--access-key", ACCESS_KEY,
-                 "--secret-key", SECRET_KEY, self.data_dir],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                env=dict(os.environ, RUST_LOG="error"))
-        self.pid = proc.pid
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise BenchError("s3s-fs exited early; see %s/s3s-fs.log" % self.directory)
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise BenchError("s3s-fs not listening after %ss" % timeout)
+        return super().start(timeout)
 
-    def stop(self):
-        if self.pid:
-            try:
-                os.killpg(self.pid, signal.SIGTERM)
-                for _attempt in range(50):
-                    if os.waitpid(self.pid, os.WNOHANG)[0] == self.pid:
-                        break
-                    time.sleep(0.1)
-                else:
-                    os.killpg(self.pid, signal.SIGKILL)
-                    os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-            self.pid = None
+    def stop(self, timeout=10):
+        super().stop(timeout)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
@@ -508,12 +459,12 @@ def s3_client(endpoint):
 
 def start_endpoint(cleanup, kind, directory, buckets):
     if kind == "moto":
-        server = MotoEndpoint(os.path.join(directory, "moto"))
+        server = S3Server(os.path.join(directory, "moto"))
     else:
         binary = s3s_fs_binary()
         # /dev/shm: objects in memory, so the server's disk is not what the data path measures.
         data_dir = tempfile.mkdtemp(prefix="mountkit-bench-s3s-fs-", dir="/dev/shm")
-        server = S3sFsEndpoint(directory, binary, data_dir)
+        server = S3sFsServer(os.path.join(directory, "s3s-fs"), binary, data_dir)
     cleanup.push("stop %s server" % kind, server.stop)
     server.start()
     client = s3_client(server.endpoint)

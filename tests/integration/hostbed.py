@@ -25,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import fusehelpers
+from systemd_host import docker_run_args  # tests/conftest.py puts tools/testbed on the path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV = os.path.join(ROOT, '.venv')
@@ -154,14 +155,7 @@ class HostBed(object):
     # --- the container ---------------------------------------------------------------------------------
     def start(self, timeout=90):
         subprocess.call(['docker', 'rm', '-f', self.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # The flags tools/demo.sh uses, minus what only an inner Docker engine needs.
-        subprocess.check_call([
-            'docker', 'run', '-d', '--name', self.name, '--hostname', self.name, '--network', 'host',
-            '--cap-add', 'SYS_ADMIN', '--device', '/dev/fuse',
-            '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
-            '--cgroupns', 'host', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
-            '--tmpfs', '/run', '--tmpfs', '/run/lock', '--stop-signal', 'SIGRTMIN+3',
-            self.image, '/sbin/init'], stdout=subprocess.DEVNULL)
+        subprocess.check_call(['docker'] + docker_run_args(self.name, self.image), stdout=subprocess.DEVNULL)
         self.started = True
         self.wait_booted(timeout)
         # What reset() puts back.

@@ -34,7 +34,12 @@ def free_port():
 
 
 class S3Server:
-    """One moto server process, in its own process group so stop() leaves nothing behind."""
+    """One moto server process, in its own process group so stop() leaves nothing behind.
+
+    Another S3 implementation subclasses it with its own command() and ready().
+    """
+
+    name = "moto"
 
     def __init__(self, state_dir, port=None):
         self.state_dir = os.path.abspath(state_dir)
@@ -53,30 +58,41 @@ class S3Server:
             "S3_SERVER_PID": str(self.pid),
         }
 
+    def command(self):
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def process_env(self):
+        return None
+
+    def ready(self):
+        """Whether the server answers; raises OSError (or URLError) while it does not."""
+        urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1).close()
+
     def start(self, timeout=30):
         os.makedirs(self.state_dir, exist_ok=True)
         log = open(os.path.join(self.state_dir, "server.log"), "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            self.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            env=self.process_env(),
         )
         log.close()
         self.pid = proc.pid
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError("moto server exited early; see %s/server.log" % self.state_dir)
+                raise RuntimeError("%s server exited early; see %s/server.log" % (self.name, self.state_dir))
             try:
-                urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1).close()
+                self.ready()
                 break
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.1)
         else:
             self.stop()
-            raise RuntimeError("moto server not ready after %ss" % timeout)
+            raise RuntimeError("%s server not ready after %ss" % (self.name, timeout))
         self._write_env()
         return self
 
