@@ -35,6 +35,7 @@ MIB = 1024 * 1024
 sys.path.insert(0, os.path.join(ROOT, "tools", "testbed"))
 from s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server  # noqa: E402  pylint: disable=wrong-import-position
 from systemd_host import docker_run_args  # noqa: E402  pylint: disable=wrong-import-position
+import project_env  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def log(message):
@@ -485,19 +486,11 @@ def s3s_fs_binary():
 # --- Ansible ---------------------------------------------------------------------------------------------
 
 def ansible_env(state, extra=None):
-    env = dict(os.environ)
-    env.update({
-        "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".venv", "collections"),
-        "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
+    return project_env.ansible_env(
         # verify.yml writes its reports here, not into the working tree.
-        "MOUNTKIT_REPORT_DIR": os.path.join(state, "reports"),
-        "PYTHONUNBUFFERED": "1",
-    })
-    env.update(extra or {})
-    return env
+        MOUNTKIT_REPORT_DIR=os.path.join(state, "reports"),
+        PYTHONUNBUFFERED="1",
+        **(extra or {}))
 
 
 class PlaybookRun:

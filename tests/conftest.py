@@ -16,21 +16,14 @@ COLLECTIONS = os.path.join(VENV, "collections")
 sys.path.insert(0, COLLECTIONS)
 sys.path.insert(0, os.path.join(ROOT, "tools", "testbed"))
 
+import project_env  # noqa: E402  (needs the path above)
 from s3server import S3Server  # noqa: E402  (needs the path above)
 
 
 def ansible_env(**extra):
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_NOCOLOR="1",
-        PATH=os.path.join(VENV, "bin") + os.pathsep + env.get("PATH", ""),
-    )
-    env.update(extra)
-    return env
+    """The project's Ansible environment, with one JSON result per run for the tests to read."""
+    return project_env.ansible_env(
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", **extra)
 
 
 def ansible_run_module(module, args, check=False, timeout=300):

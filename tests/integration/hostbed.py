@@ -25,7 +25,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import fusehelpers
-from systemd_host import docker_run_args  # tests/conftest.py puts tools/testbed on the path
+from project_env import ansible_env  # tests/conftest.py puts tools/testbed on the path
+from systemd_host import docker_run_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV = os.path.join(ROOT, '.venv')
@@ -62,20 +63,6 @@ cp /root/.mountkit-pristine/fstab /etc/fstab
 cp /root/.mountkit-pristine/fuse.conf /etc/fuse.conf
 rm -rf /etc/s3fs /etc/mountkit /run/mountkit-s3fs.json /var/cache/s3fs /var/cache/mount-s3*
 '''
-
-
-def ansible_env(**extra):
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=os.path.join(VENV, 'collections'),
-        ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-        ANSIBLE_NOCOLOR='1',
-        ANSIBLE_FORCE_COLOR='0',
-        ANSIBLE_RETRY_FILES_ENABLED='0',
-        PATH=os.path.join(VENV, 'bin') + os.pathsep + env.get('PATH', ''),
-    )
-    env.update(extra)
-    return env
 
 
 def missing_requirements():
