@@ -20,7 +20,7 @@ import posixpath
 import re
 import uuid
 
-from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import errno_name, run_in_child
+from ansible_collections.mountkit.aws.plugins.module_utils.bounded_call import errno_name, run_in_child
 
 PROPAGATION_TYPES = ('shared', 'slave', 'private', 'unbindable')
 

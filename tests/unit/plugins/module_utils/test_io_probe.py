@@ -14,9 +14,10 @@ import time
 import pytest
 
 from ansible_collections.mountkit.aws.plugins.module_utils import io_probe
+from ansible_collections.mountkit.aws.plugins.module_utils.bounded_call import ChildOutcome, errno_name, run_in_child
 from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
     DATA_MISMATCH, NOT_RUN, OPERATIONS, PROBE_DIR_NAME, READ_EXISTING, SHORT_READ, TIMED_OUT, ProbeMismatch,
-    compare_bytes, errno_name, outcome_to_result, run_in_child, run_operation, run_probe,
+    compare_bytes, outcome_to_result, run_operation, run_probe,
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import expected_results, result_matches
 
@@ -68,11 +69,11 @@ class TestRunInChild:
     def test_timed_out_child_does_not_hold_the_callers_output(self):
         # The caller's stdout is a pipe, as under Ansible: it must reach EOF although the child sleeps on.
         code = ('import sys; sys.path[:0] = %r\n'
-                'from ansible_collections.mountkit.aws.plugins.module_utils import io_probe\n'
-                'io_probe.REAP_GRACE = 0\n'
+                'from ansible_collections.mountkit.aws.plugins.module_utils import bounded_call\n'
+                'bounded_call.REAP_GRACE = 0\n'
                 'import signal, os\n'
                 'os.kill = lambda pid, sig: None  # simulate a child the kernel will not let die\n'
-                'print(io_probe.run_in_child(__import__("time").sleep, (20,), 0.2).abandoned)\n' % (sys.path,))
+                'print(bounded_call.run_in_child(__import__("time").sleep, (20,), 0.2).abandoned)\n' % (sys.path,))
         started = time.time()
         proc = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, timeout=15, check=False)
         assert proc.stdout.strip() == b'True'
@@ -108,14 +109,14 @@ class TestResults:
         assert errno_name(99999) == 'ERRNO_99999'
 
     def test_precondition_is_named(self):
-        outcome = io_probe.ChildOutcome(errno=errno.EIO, strerror='Input/output error', step='fsync',
+        outcome = ChildOutcome(errno=errno.EIO, strerror='Input/output error', step='fsync',
                                         precondition=True, seconds=0.1)
         result = outcome_to_result(outcome, 10)
         assert result['observed'] == 'EIO'
         assert result['detail'] == 'EIO at precondition fsync: Input/output error'
 
     def test_timeout(self):
-        result = outcome_to_result(io_probe.ChildOutcome(timed_out=True, abandoned=True, pid=42, seconds=3), 3)
+        result = outcome_to_result(ChildOutcome(timed_out=True, abandoned=True, pid=42, seconds=3), 3)
         assert result['observed'] == TIMED_OUT
         assert 'left behind' in result['detail']
 
