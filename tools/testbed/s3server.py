@@ -5,9 +5,13 @@ Usable as a library (``S3Server``) and as a command:
     s3server.py start --state-dir DIR [--port N] [--bucket NAME ...]
     s3server.py stop --state-dir DIR
     s3server.py env --state-dir DIR
+    s3server.py serve --port N        (the server process itself; ``start`` runs it)
 
 ``start`` prints shell-style ``KEY=VALUE`` lines (endpoint and credentials) and
 writes them to ``DIR/s3server.env``; ``stop`` ends the server and removes DIR.
+
+The server is moto's own WSGI application behind ``GeneralPurposeAnswers``, which answers the
+requests moto mishandles the way a general purpose bucket does (see its docstring).
 """
 
 import argparse
@@ -20,7 +24,9 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -59,7 +65,7 @@ class S3Server:
         }
 
     def command(self):
-        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        return [sys.executable, os.path.abspath(__file__), "serve", "--port", str(self.port)]
 
     def process_env(self):
         return None
@@ -167,14 +173,99 @@ def _alive(pid):
     return True
 
 
+# Requests that moto 5.2.5 answers as a plain PutObject although a general purpose bucket refuses them:
+# (what gives them away, the header S3 names in its error). Mountpoint >= 1.19 sends RenameObject on every
+# bucket and treats NotImplemented as "this bucket cannot rename" (ENOSYS); moto would store an empty
+# destination and keep the source. x-amz-write-offset-bytes (append, Mountpoint --incremental-upload) is
+# for directory buckets only; moto would replace the object with the appended bytes alone.
+UNSUPPORTED_PUTS = (
+    ("query", "renameObject", "x-amz-rename-source"),
+    ("header", "HTTP_X_AMZ_WRITE_OFFSET_BYTES", "x-amz-write-offset-bytes"),
+)
+
+NOT_IMPLEMENTED_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    "<Error><Code>NotImplemented</Code>"
+    "<Message>A header you provided implies functionality that is not implemented</Message>"
+    "<Header>%s</Header><RequestId>%s</RequestId><HostId>%s</HostId></Error>"
+)
+
+
+class GeneralPurposeAnswers:
+    """WSGI middleware in front of moto: refuse what a general purpose bucket does not implement.
+
+    Such a request gets S3's answer, 501 NotImplemented with an S3 XML error naming the header;
+    everything else goes to moto unchanged.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def unsupported_header(environ):
+        if environ.get("REQUEST_METHOD") != "PUT":
+            return None
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        for where, name, header in UNSUPPORTED_PUTS:
+            if (where == "query" and name in query) or (where == "header" and name in environ):
+                return header
+        return None
+
+    def __call__(self, environ, start_response):
+        header = self.unsupported_header(environ)
+        if header is None:
+            return self.app(environ, start_response)
+        _drain(environ)
+        request_id = uuid.uuid4().hex[:16].upper()
+        body = (NOT_IMPLEMENTED_XML % (header, request_id, uuid.uuid4().hex)).encode()
+        start_response("501 Not Implemented", [
+            ("Content-Type", "application/xml"),
+            ("Content-Length", str(len(body))),
+            ("x-amz-request-id", request_id),
+        ])
+        return [body]
+
+
+def _drain(environ):
+    """Read the refused request's body, so the connection stays usable for the next request."""
+    try:
+        remaining = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        remaining = 0
+    stream = environ.get("wsgi.input")
+    while stream is not None and remaining > 0:
+        block = stream.read(min(remaining, 1 << 20))
+        if not block:
+            break
+        remaining -= len(block)
+
+
+def serve(port, host="127.0.0.1"):
+    """Run moto's server application, wrapped in GeneralPurposeAnswers, until SIGTERM."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import run_simple
+
+    os.environ.setdefault("MOTO_PORT", str(port))  # moto builds its own URLs (e.g. presigned) from it
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(host, port, GeneralPurposeAnswers(app), threaded=True, request_handler=MotoRequestHandler)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["start", "stop", "env"])
-    parser.add_argument("--state-dir", required=True)
+    parser.add_argument("action", choices=["start", "stop", "env", "serve"])
+    parser.add_argument("--state-dir")
     parser.add_argument("--port", type=int)
     parser.add_argument("--bucket", action="append", default=[])
     args = parser.parse_args(argv)
 
+    if args.action == "serve":
+        if not args.port:
+            parser.error("serve needs --port")
+        serve(args.port)
+        return 0
+    if not args.state_dir:
+        parser.error("%s needs --state-dir" % args.action)
     if args.action == "start":
         if os.path.exists(os.path.join(args.state_dir, "s3server.json")):
             parser.error("a server already runs for %s; stop it first" % args.state_dir)
