@@ -15,9 +15,35 @@ COLLECTIONS = os.path.join(VENV, "collections")
 # Unit tests import the collection as ansible_collections.mountkit.aws, like Ansible does.
 sys.path.insert(0, COLLECTIONS)
 sys.path.insert(0, os.path.join(ROOT, "tools", "testbed"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import project_env  # noqa: E402  (needs the path above)
 from s3server import S3Server  # noqa: E402  (needs the path above)
+from realparts import REQUIRE_REAL  # noqa: E402  (needs the path above)
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI every skip, whatever raised it, is a failure that keeps its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_REAL and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = "skipped under CI=true or MOUNTKIT_REQUIRE_REAL=1, which allow no skip: %s" % reason
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Locally, list every skipped test's reason at the end, so a green run without real parts is visible."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.section("skipped: these tests proved nothing here (CI fails on them)")
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line("%4d  %s" % (count, reason))
 
 
 def ansible_env(**extra):

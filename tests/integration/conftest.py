@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fusehelpers  # noqa: E402  (needs the path above)
 import hostbed  # noqa: E402  (needs the path above)
+from realparts import require_real  # noqa: E402  (tests/conftest.py puts tests/ on the path)
 from s3server import S3Server  # noqa: E402  (tests/conftest.py puts tools/testbed on the path)
 
 
@@ -97,7 +98,7 @@ def host_bed(tmp_path_factory):
     """The session's one disposable systemd container host (hostbed.py); removed at the end, also on failure."""
     missing = hostbed.missing_requirements()
     if missing:
-        pytest.skip(missing)
+        require_real('a disposable systemd container host', missing)
     bed = hostbed.HostBed(str(tmp_path_factory.mktemp('hostbed')))
     try:
         bed.start()
@@ -113,7 +114,7 @@ def mount_s3_deb():
                           capture_output=True, text=True, check=False)
     lines = proc.stdout.split()
     if proc.returncode != 0 or not lines or not os.path.isfile(lines[-1]):
-        pytest.skip('no mount-s3 package: %s' % proc.stderr.strip()[-500:])
+        require_real('the mount-s3 package (tools/testbed/build-mount-s3.sh)', proc.stderr.strip()[-500:])
     return lines[-1]
 
 
