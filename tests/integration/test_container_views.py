@@ -6,6 +6,7 @@ with plain (rprivate) and rslave binds, then the daemon killed, hung, remounted 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import signal
 import subprocess
@@ -15,10 +16,12 @@ import pytest
 
 import containerhelpers
 import fusehelpers
+from project_env import ansible_env  # tests/conftest.py puts tools/testbed on the path
 from ansible_collections.mountkit.aws.plugins.module_utils.container_views import HostView, check_container
 from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import read_mountinfo
 
 MODULE = 'mountkit.aws.container_views'
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 pytestmark = pytest.mark.integration
 
@@ -218,3 +221,35 @@ def test_bad_input_names_the_option(run_module):
     assert result.get('failed') and 'paths[0]' in result['msg'], result
     result = run_module(MODULE, dict(paths=['/srv'], timeout=0))
     assert result.get('failed') and 'timeout' in result['msg'], result
+
+
+def test_verify_task_file_reports_one_row_per_container_and_path(
+        parent, containers, shared_s3_server, s3fs_factory, tmp_path):
+    mount_point = os.path.join(parent, 'mnt')
+    s3fs_factory(shared_s3_server, mount_point)
+    plain = containers.run('plain', '%s:/data' % parent)
+    rslave = containers.run('rslave', '%s:/data:rslave' % parent)
+    out = tmp_path / 'rows.json'
+    playbook = tmp_path / 'verify_containers.yml'
+    playbook.write_text(json.dumps([{
+        'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
+        'vars': {'s3fs_mounts': [{'bucket': shared_s3_server.bucket, 'path': mount_point},
+                                 {'bucket': 'absent', 'path': '/srv/not-mounted', 'state': 'absent'}],
+                 'mountkit_verify_container_names': [plain, rslave],
+                 'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
+        'tasks': [
+            {'ansible.builtin.include_tasks': os.path.join(ROOT, 'playbooks', 'tasks', 'verify_containers.yml')},
+            {'ansible.builtin.copy': {'content': '{{ mountkit_verify_container_results | to_json }}',
+                                      'dest': str(out), 'mode': '0600'}},
+        ],
+    }]))
+    proc = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', 'localhost,', str(playbook)],
+                          env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = dict((row['path'], row) for row in json.loads(out.read_text()))
+    assert set(rows) == {'%s:/data/mnt' % plain, '%s:/data/mnt' % rslave}, rows
+    assert rows['%s:/data/mnt' % rslave]['status'] == 'pass'
+    assert rows['%s:/data/mnt' % plain]['status'] == 'fail'
+    assert 'lacks rslave' in rows['%s:/data/mnt' % plain]['detail']
+    assert all(row['backend'] == 'docker' and row['check'] == 'container_view' and row['host'] == 'localhost'
+               for row in rows.values())
