@@ -6,15 +6,25 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.venv/collections
 export MOUNTKIT_CACHE ?= /var/cache/mountkit
 SCENARIO ?= default
 
-.PHONY: setup demo test pytest unit integration sanity lint build changelog molecule scenario clean
+.PHONY: setup setup-demo testbed-image testbed-mount-s3 demo test pytest unit integration sanity lint build \
+	changelog molecule scenario clean
 
-setup:
-	bash tools/setup.sh
-	bash tools/testbed/build-image.sh >/dev/null
-	bash tools/testbed/build-mount-s3.sh >/dev/null
+# Everything the tests use: what the demo needs, plus the NFS VM image (which installs QEMU itself).
+setup: setup-demo
 	bash tools/testbed/build-vm-image.sh >/dev/null
 
-demo: setup
+# What the demo needs: the tooling, the systemd image and the mount-s3 package, the last two side by side.
+setup-demo:
+	bash tools/setup.sh
+	$(MAKE) --no-print-directory -j2 testbed-image testbed-mount-s3
+
+testbed-image:
+	bash tools/testbed/build-image.sh >/dev/null
+
+testbed-mount-s3:
+	bash tools/testbed/build-mount-s3.sh >/dev/null
+
+demo: setup-demo
 	bash tools/demo.sh
 
 # The full suite, in order: Python tests (unit, then real mounts), sanity, lint, build, molecule scenarios.

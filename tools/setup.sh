@@ -9,10 +9,11 @@ PYTHON=${PYTHON:-python3}
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# Debian packages the tests and the test bed use (FUSE clients, image and VM building).
+# Debian packages the tests and the test bed use (FUSE clients, image building); the VM image build installs
+# QEMU itself, so the demo, which needs no VM, does not wait for it.
 APT_PACKAGES=(
   attr ca-certificates debootstrap e2fsprogs fuse3 git jq make openssh-client shellcheck
-  qemu-system-x86 qemu-utils rsync s3fs util-linux
+  rsync s3fs util-linux
 )
 
 install_apt_packages() {
