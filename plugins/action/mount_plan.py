@@ -58,6 +58,8 @@ class ActionModule(ActionBase):
             mounts, refused = mount_model.decide_all(mounts, args['state'], args.get('changed_paths') or (),
                                                      getattr(planner(backend), 'FSTYPES', None))
             problems.extend(refused)
+        # Backend-wide choices a planner makes (efs: the mount helper) go to the tasks as they are.
+        result.update((key, value) for key, value in plan.items() if key not in ('mounts', 'problems'))
         result.update(changed=False, backend=backend, mounts=mounts, problems=problems,
                       expectations=[dict(mount['expect'], backend=backend) for mount in mounts
                                     if mount.get('state') == 'mounted' and mount.get('expect')])

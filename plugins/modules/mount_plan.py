@@ -115,6 +115,11 @@ problems:
   returned: always
   type: list
   elements: str
+helper:
+  description: For V(efs), the mount helper chosen (V(efs) or V(nfs)); other backend-wide choices of a planner
+    are returned the same way, under their own names.
+  returned: when the backend makes the choice
+  type: str
 backend:
   description: The backend planned.
   returned: always
