@@ -4,7 +4,7 @@
 
 """The one parser for mount tables in mountkit.aws.
 
-Reads /proc/<pid>/mountinfo (proc(5)) and fstab(5), finds the mount that covers a path,
+Reads /proc/<pid>/mountinfo (proc(5)) and fstab(5), finds the mount a lookup of a path reaches,
 compares mount options (with aliases such as nfsvers/vers) and tells a live mount from a
 dead (ENOTCONN) or hung one without ever blocking the caller.
 
@@ -34,6 +34,9 @@ VERSION_OPTIONS = ('vers',)
 
 # errnos that mean the mount cannot serve any more and must be remounted.
 DEAD_ERRNOS = (errno.ENOTCONN, errno.ECONNABORTED, errno.ESTALE)
+
+# Appended by the kernel to a mount point whose directory was deleted.
+DELETED_SUFFIX = '//deleted'
 
 _OCTAL_ESCAPE = re.compile(br'\\([0-7]{3})')
 
@@ -148,32 +151,55 @@ class FstabEntry(object):
         return 'FstabEntry(%s %s %s)' % (self.source, self.mount_point, self.fstype)
 
 
-def _malformed(errors, line_number, line, reason):
+def _malformed(errors, line_number, line, reason, mount_point=None):
     if errors is None:
         raise ValueError('line %d: %s: %r' % (line_number, reason, line))
-    errors.append({'line_number': line_number, 'line': line, 'reason': reason})
+    errors.append({'line_number': line_number, 'line': line, 'reason': reason, 'mount_point': mount_point})
+
+
+_DECIMAL = re.compile(r'^[0-9]+$')
 
 
 def _parse_int(text, what):
-    try:
-        return int(text)
-    except ValueError:
+    if not _DECIMAL.match(text):
         raise ValueError('%s is not a number: %r' % (what, text))
+    return int(text)
 
 
-def _parse_mountinfo_line(line, line_number):
-    fields = line.split()
+_MAJOR_MINOR = re.compile(r'^[0-9]+:[0-9]+$')
+
+
+def _parse_mountinfo_line(line):
+    # The kernel separates fields with one space and escapes space, tab, newline and backslash
+    # inside them; every other byte (CR, U+00A0, U+3000, ...) is written as is. So split on ' '
+    # only: str.split() would also cut at those bytes, and an empty source gives an empty field.
+    fields = line.split(' ')
+    if len(fields) < 9:
+        raise ValueError('%d space-separated fields, at least 9 expected' % len(fields))
+    for position, name in enumerate(('mount id', 'parent id', 'major:minor', 'root', 'mount point',
+                                     'mount options')):
+        if fields[position] == '':
+            raise ValueError('%s (field %d) is empty' % (name, position + 1))
+    mount_id = _parse_int(fields[0], 'mount id')
+    parent_id = _parse_int(fields[1], 'parent id')
+    if not _MAJOR_MINOR.match(fields[2]):
+        raise ValueError('major:minor is not two numbers: %r' % fields[2])
     try:
         separator = fields.index('-', 6)
     except ValueError:
         raise ValueError('no " - " separator after the sixth field')
-    if len(fields) - separator - 1 < 2:
-        raise ValueError('fewer than two fields after the separator')
     optional_fields = fields[6:separator]
+    after = fields[separator + 1:]
+    if len(after) < 2:
+        raise ValueError('fewer than two fields after the separator')
+    if after[0] == '':
+        raise ValueError('file system type is empty')
     peer_group = master = propagate_from = None
     unbindable = False
     for field in optional_fields:
         tag, _sep, value = field.partition(':')
+        if tag == '':
+            raise ValueError('empty optional field (two spaces in a row)')
         if tag == 'shared':
             peer_group = _parse_int(value, 'shared peer group')
         elif tag == 'master':
@@ -191,10 +217,9 @@ def _parse_mountinfo_line(line, line_number):
         propagation = 'shared'
     else:
         propagation = 'private'
-    after = fields[separator + 1:]
     return MountEntry(
-        mount_id=_parse_int(fields[0], 'mount id'),
-        parent_id=_parse_int(fields[1], 'parent id'),
+        mount_id=mount_id,
+        parent_id=parent_id,
         major_minor=fields[2],
         root=unescape(fields[3]),
         mount_point=unescape(fields[4]),
@@ -207,26 +232,45 @@ def _parse_mountinfo_line(line, line_number):
         unbindable=unbindable,
         fstype=unescape(after[0]),
         source=unescape(after[1]),
-        super_options=split_options(after[2]) if len(after) > 2 else [],
-        line_number=line_number,
+        # The last field; the kernel escapes it like the others, but nothing can follow it to be misread.
+        super_options=split_options(' '.join(after[2:])),
     )
+
+
+def _mount_point_of_bad_line(line):
+    """The mount point field of a line that did not parse, if it looks like one (absolute), else None."""
+    fields = line.split(' ')
+    if len(fields) > 4 and fields[4].startswith('/'):
+        return unescape(fields[4])
+    return None
 
 
 def parse_mountinfo(text, errors=None):
     """Parse mountinfo text into MountEntry objects, in table order.
 
-    Malformed lines raise ValueError, unless a list is passed as errors: then they are
-    recorded there (line_number, line, reason) and skipped.
+    A line that does not have the kernel's shape raises ValueError, unless a list is passed as
+    errors: then it is recorded there (line_number, line, reason, and mount_point when the
+    fifth field looks like one) and left out. Only empty lines are skipped silently.
     """
     entries = []
     for line_number, line in enumerate(text.split('\n'), 1):
-        if not line.strip():
+        if line == '':
             continue
         try:
-            entries.append(_parse_mountinfo_line(line, line_number))
+            entry = _parse_mountinfo_line(line)
         except (ValueError, IndexError) as exc:
-            _malformed(errors, line_number, line, str(exc))
+            _malformed(errors, line_number, line, str(exc), _mount_point_of_bad_line(line))
+            continue
+        entry.line_number = line_number
+        entries.append(entry)
     return entries
+
+
+def parse_warnings(path, errors):
+    """One message per line of the table at path that could not be parsed (errors from parse_mountinfo)."""
+    return ['%s line %d cannot be parsed and was left out: %s: %r' % (path, error['line_number'], error['reason'],
+                                                                      error['line'])
+            for error in errors]
 
 
 def _read_text(path):
@@ -239,6 +283,9 @@ def read_mountinfo(path='/proc/self/mountinfo', errors=None):
     return parse_mountinfo(_read_text(path), errors)
 
 
+_FSTAB_BLANKS = re.compile(r'[ \t]+')
+
+
 def parse_fstab(text, errors=None):
     """Parse fstab text into FstabEntry objects, skipping comments and blank lines.
 
@@ -246,10 +293,10 @@ def parse_fstab(text, errors=None):
     """
     entries = []
     for line_number, line in enumerate(text.split('\n'), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith('#'):
+        # Fields are separated by blanks (space, tab) only, as mount(8) reads them; other bytes belong to a field.
+        fields = _FSTAB_BLANKS.split(line.strip(' \t'))
+        if fields == [''] or fields[0].startswith('#'):
             continue
-        fields = stripped.split()
         if len(fields) < 3:
             _malformed(errors, line_number, line, 'fewer than three fields')
             continue
@@ -278,45 +325,72 @@ def read_fstab(path='/etc/fstab', errors=None):
     return parse_fstab(_read_text(path), errors)
 
 
-def _is_descendant(entry, ancestor, by_id):
-    """True when ancestor appears in entry's chain of parent mounts."""
-    seen = set()
-    current = entry
-    while current is not None and current.mount_id not in seen:
-        seen.add(current.mount_id)
-        if current.parent_id == ancestor.mount_id:
-            return True
-        current = by_id.get(current.parent_id)
-    return False
+def _covering(entries, path):
+    """(table index, normalised mount point, entry) of each entry whose mount point is path or an ancestor."""
+    covering = []
+    for index, entry in enumerate(entries):
+        # The kernel marks a mount point whose directory was deleted; no lookup leads there.
+        if entry.mount_point.startswith('/') and not entry.mount_point.endswith(DELETED_SUFFIX):
+            mount_point = normalize_path(entry.mount_point)
+            if path_is_under(path, mount_point):
+                covering.append((index, mount_point, entry))
+    return covering
+
+
+def _last_listed_deepest(candidates):
+    """Table order, where ids cannot decide: a mount listed later over the same point or an ancestor
+    hides an earlier one; of the rest, the deepest mount point wins, then the last listed."""
+    visible = [candidate for candidate in candidates
+               if not any(later[0] > candidate[0] and path_is_under(candidate[1], later[1]) for later in candidates)]
+    return max(visible, key=lambda candidate: (len(candidate[1]), candidate[0])) if visible else None
+
+
+def lookup_chain(entries, path):
+    """The mounts a lookup of path crosses, from the process root to the mount it reaches (a list).
+
+    This follows the kernel's path walk on the parent/child ids of the table, not its order:
+    - The walk starts at a mount whose parent is not in the table (the root mount; in a chroot
+      several can be). Which of those covers path is unknown from ids, so table order decides.
+    - From a mount, the walk enters the child mounted on the first component of path that has
+      one: of the children whose mount point covers path, the one with the shortest mount point.
+      A child deeper down sits on a directory that this one covers (a propagated copy, or a
+      submount of a mount that was covered later) and is never reached.
+    - Mounts on the same point stack: the one mounted on top has the lower one as its parent
+      (also for one placed beneath with MOVE_MOUNT_BENEATH, which takes the lower one's place),
+      so the walk climbs to the top. Children of one parent on the same point (kernels before
+      4.11 made such side mounts) cannot be told apart by ids: the last listed wins.
+    - A mount on the process root itself (mount point '/' above the root mount) is not entered:
+      lookups start at the root, below it, until the process changes its root.
+    """
+    path = normalize_path(path)
+    candidates = _covering(entries, path)
+    listed_ids = set(entry.mount_id for entry in entries)
+    children = {}
+    top_level = []
+    for candidate in candidates:
+        entry = candidate[2]
+        if entry.parent_id in listed_ids and entry.parent_id != entry.mount_id:
+            children.setdefault(entry.parent_id, []).append(candidate)
+        else:
+            top_level.append(candidate)
+    current = _last_listed_deepest(top_level)
+    chain = []
+    visited = set()
+    while current is not None and current[0] not in visited:
+        visited.add(current[0])
+        chain.append(current[2])
+        reachable = [child for child in children.get(current[2].mount_id, ()) if child[1] != '/']
+        if not reachable:
+            break
+        nearest = min(len(child[1]) for child in reachable)
+        current = max((child for child in reachable if len(child[1]) == nearest), key=lambda child: child[0])
+    return chain
 
 
 def find_mount(entries, path):
-    """Return the MountEntry through which path is reached, or None.
-
-    The deepest mount point that is path or an ancestor of it wins. A mount made later over the
-    same point, or over an ancestor of it, hides the earlier one unless it sits on top of it
-    (parent chain); with several mounts stacked on one point the last in the table wins.
-    """
-    path = normalize_path(path)
-    candidates = []
-    for index, entry in enumerate(entries):
-        mount_point = entry.mount_point
-        if mount_point.startswith('/') and path_is_under(path, normalize_path(mount_point)):
-            candidates.append((index, normalize_path(mount_point), entry))
-    by_id = dict((entry.mount_id, entry) for entry in entries)
-    visible = []
-    for index, mount_point, entry in candidates:
-        hidden = False
-        for later_index, later_point, later in candidates:
-            if later_index > index and path_is_under(mount_point, later_point) \
-                    and not _is_descendant(entry, later, by_id):
-                hidden = True
-                break
-        if not hidden:
-            visible.append((len(mount_point), index, entry))
-    if not visible:
-        return None
-    return max(visible, key=lambda item: (item[0], item[1]))[2]
+    """Return the MountEntry that a lookup of path reaches (see lookup_chain), or None."""
+    chain = lookup_chain(entries, path)
+    return chain[-1] if chain else None
 
 
 def find_fstab_entry(entries, path):

@@ -12,10 +12,16 @@ module: mount_flags
 short_description: Assert how a path is mounted, and that the mount answers
 version_added: "0.1.0"
 description:
-  - Finds the mount that covers O(path) in a mount table (C(/proc/<pid>/mountinfo)) and checks it
-    against expectations - file system type, source, options, propagation, fstab options - and
-    that the mount is alive, i.e. not a dead FUSE mount (C(ENOTCONN)) or a hung NFS mount.
-  - With several mounts stacked on one point, the one on top is checked.
+  - Finds the mount that a lookup of O(path) reaches in a mount table (C(/proc/<pid>/mountinfo)) and
+    checks it against expectations - file system type, source, options, propagation, fstab options -
+    and that the mount is alive, i.e. not a dead FUSE mount (C(ENOTCONN)) or a hung NFS mount.
+  - Which mount is reached is decided from the parent and mount ids of the table, as the kernel walks
+    the path, not from the order of its lines. With several mounts stacked on one point, the one on top
+    is checked; a copy that mount propagation placed under another mount, or a mount placed beneath
+    another (C(MOVE_MOUNT_BENEATH)), is not. Only where the ids cannot tell does the later line win.
+  - A line of the mount table that cannot be parsed is left out with a warning naming the table and
+    line number, and listed in RV(parse_problems). When its mount point covers the path checked, that
+    is a problem too, since the path may be on that mount.
   - Every unmet expectation becomes one item of RV(problems), saying what was expected and what was
     found; the module fails when there is any.
   - With O(mounts), checks all of a host's mounts in one task.
@@ -25,7 +31,7 @@ author:
 options:
   path:
     description:
-      - Absolute path to check; usually a mount point. The mount checked is the one that covers it.
+      - Absolute path to check; usually a mount point. The mount checked is the one a lookup of it reaches.
       - Exactly one of O(path) and O(mounts) is required.
     type: path
   mounts:
@@ -199,7 +205,7 @@ EXAMPLES = r'''
 RETURN = r'''
 mount:
   description:
-    - The mount entry that covers O(path), or V(null) when the table has none.
+    - The mount entry that a lookup of O(path) reaches, or V(null) when the table has none.
   returned: when O(path) is given
   type: dict
   sample:
@@ -291,6 +297,26 @@ problems:
   sample:
     - "fstype: expected 'fuse.s3fs', found 'ext4' (mount at /)"
     - "alive: /mnt/s3fs is dead (ENOTCONN); unmount it (umount -l) and mount it again"
+parse_problems:
+  description:
+    - The lines of the mount table at O(mountinfo_path) that could not be parsed and were left out.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - line_number: 31
+      reason: no " - " separator after the sixth field
+      mount_point: /mnt/x
+  contains:
+    line_number:
+      description: Line number in the table, from 1.
+      type: int
+    reason:
+      description: Why the line could not be parsed.
+      type: str
+    mount_point:
+      description: The mount point field of the line, decoded, when it looks like one; else V(null).
+      type: str
 checks:
   description:
     - One result per item of O(mounts), in that order, with the keys returned for O(path) alone
@@ -316,7 +342,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import (
     check_alive, find_fstab_entry, find_mount, matching_options, missing_options, normalize_path,
-    present_options, read_fstab, read_mountinfo,
+    parse_warnings, path_is_under, present_options, read_fstab, read_mountinfo,
 )
 
 _PROC_MOUNTINFO = re.compile(r'^/proc/(\d+)/(?:task/\d+/)?mountinfo$')
@@ -428,14 +454,17 @@ def validate(params):
 
 
 def read_tables(module, params):
-    """(mount entries, fstab entries, whether fstab exists); unparsable lines become warnings."""
+    """(mount entries, mount table lines not parsed, fstab entries, whether fstab exists).
+
+    Lines that cannot be parsed become warnings.
+    """
     parse_errors = []
     try:
         entries = read_mountinfo(params['mountinfo_path'], errors=parse_errors)
     except (IOError, OSError) as exc:
         module.fail_json(msg='mountinfo_path %s cannot be read: %s' % (params['mountinfo_path'], exc))
-    for error in parse_errors:
-        module.warn('%s line %d skipped: %s' % (params['mountinfo_path'], error['line_number'], error['reason']))
+    for message in parse_warnings(params['mountinfo_path'], parse_errors):
+        module.warn(message)
     fstab_exists = os.path.exists(params['fstab_path'])
     fstab_entries = []
     if fstab_exists:
@@ -446,10 +475,23 @@ def read_tables(module, params):
             module.fail_json(msg='fstab_path %s cannot be read: %s' % (params['fstab_path'], exc))
         for error in fstab_errors:
             module.warn('%s line %d skipped: %s' % (params['fstab_path'], error['line_number'], error['reason']))
-    return entries, fstab_entries, fstab_exists
+    return entries, parse_errors, fstab_entries, fstab_exists
 
 
-def check_mount(params, entries, fstab_entries, fstab_exists):
+def parse_problems(parse_errors):
+    """The unparsed lines as RV(parse_problems): without the line text, which the warnings show."""
+    return [dict((key, error[key]) for key in ('line_number', 'reason', 'mount_point')) for error in parse_errors]
+
+
+def unparsed_mount_problems(parse_errors, path, mountinfo_path):
+    """A line left out whose mount point covers path may be the mount that path is on."""
+    return ['mount table: %s line %d (mount point %s) cannot be parsed, so %s may be on a mount not checked'
+            % (mountinfo_path, error['line_number'], error['mount_point'], path)
+            for error in parse_errors
+            if error['mount_point'] is not None and path_is_under(path, normalize_path(error['mount_point']))]
+
+
+def check_mount(params, entries, parse_errors, fstab_entries, fstab_exists):
     """The result for one mount: its entries, liveness and problems."""
     path = params['path'] = normalize_path(params['path'])
     entry = find_mount(entries, path)
@@ -460,7 +502,8 @@ def check_mount(params, entries, fstab_entries, fstab_exists):
         lookup_path = entry.mount_point
         fstab_entry = find_fstab_entry(fstab_entries, lookup_path)
 
-    problems = mount_problems(entry, params)
+    problems = unparsed_mount_problems(parse_errors, path, params['mountinfo_path'])
+    problems.extend(mount_problems(entry, params))
     problems.extend(fstab_problems(fstab_entry, params['fstab_options_present'], params['fstab_path'],
                                    lookup_path, fstab_exists))
     alive, alive_detail = 'not_checked', None
@@ -512,6 +555,7 @@ def main():
         module.fail_json(msg='; '.join(errors))
     tables = read_tables(module, params)
     checks = [check_mount(check, *tables) for check in mount_checks(params)]
+    unparsed = parse_problems(tables[1])
 
     if params['mounts'] is None:
         result = checks[0]
@@ -519,16 +563,16 @@ def main():
         problems = result['problems']
         if problems:
             module.fail_json(msg='%d problem(s) with the mount at %s: %s' % (len(problems), path, '; '.join(problems)),
-                             changed=False, **result)
-        module.exit_json(msg='%s is mounted as expected' % path, changed=False, **result)
+                             changed=False, parse_problems=unparsed, **result)
+        module.exit_json(msg='%s is mounted as expected' % path, changed=False, parse_problems=unparsed, **result)
 
     problems = ['%s: %s' % (check['path'], problem) for check in checks for problem in check['problems']]
     failing = len([check for check in checks if check['problems']])
     if problems:
         module.fail_json(msg='%d of %d mounts with problems: %s' % (failing, len(checks), '; '.join(problems)),
-                         changed=False, checks=checks, problems=problems)
+                         changed=False, checks=checks, problems=problems, parse_problems=unparsed)
     module.exit_json(msg='%d mounts are mounted as expected' % len(checks), changed=False, checks=checks,
-                     problems=problems)
+                     problems=problems, parse_problems=unparsed)
 
 
 if __name__ == '__main__':

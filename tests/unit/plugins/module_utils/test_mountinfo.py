@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import time
 
@@ -12,8 +13,9 @@ import pytest
 
 from ansible_collections.mountkit.aws.plugins.module_utils import mountinfo
 from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import (
-    check_alive, find_fstab_entry, find_mount, matching_options, missing_options, normalize_option,
-    option_matches, parse_fstab, parse_mountinfo, present_options, read_fstab, read_mountinfo, unescape,
+    check_alive, find_fstab_entry, find_mount, lookup_chain, matching_options, missing_options, normalize_option,
+    option_matches, parse_fstab, parse_mountinfo, parse_warnings, present_options, read_fstab, read_mountinfo,
+    unescape,
 )
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'fixtures')
@@ -34,6 +36,12 @@ EFS_OPTIONS = ('rw,relatime,vers=4.1,rsize=1048576,wsize=1048576,namlen=255,hard
 def fixture(name):
     with open(os.path.join(FIXTURES, name)) as handle:
         return handle.read()
+
+
+def live_shapes():
+    """The table recorded on a live kernel (see the fixture's description), as the text the kernel wrote."""
+    with open(os.path.join(FIXTURES, 'mountinfo_live_shapes.json'), encoding='utf-8') as handle:
+        return '\n'.join(json.load(handle)['lines']) + '\n'
 
 
 def single(line):
@@ -197,6 +205,136 @@ class TestFindMount:
         assert find_mount(parse_mountinfo(text), '/elsewhere') is None
 
 
+@pytest.fixture(scope='module')
+def live_entries():
+    errors = []
+    entries = parse_mountinfo(live_shapes(), errors=errors)
+    assert errors == []
+    return entries
+
+
+class TestLiveShapes:
+    """Answers for the table a live kernel wrote; the integration tests check the same shapes against stat."""
+
+    @pytest.fixture
+    def entries(self, live_entries):
+        return live_entries
+
+    def test_every_line_is_one_mount(self, entries):
+        # str.splitlines() would also cut at the CR inside a mount point.
+        assert len(entries) == len(live_shapes().rstrip('\n').split('\n')) == 19
+
+    def test_propagated_copy_listed_later_is_hidden(self, entries):
+        # 72 is the copy propagation put on the root of /srv/t, under the bind 70 of /srv/t/shared-dir.
+        entry = find_mount(entries, '/srv/t/shared-dir/fuse/file')
+        assert (entry.mount_id, entry.propagation, entry.master) == (71, 'slave', 4)
+        assert [mount.mount_id for mount in lookup_chain(entries, '/srv/t/shared-dir/fuse')] == [47, 69, 70, 71]
+
+    def test_mount_placed_beneath_is_not_on_top(self, entries):
+        entry = find_mount(entries, '/srv/t/stack')
+        assert (entry.mount_id, entry.source) == (73, 'top')
+        assert [mount.mount_id for mount in lookup_chain(entries, '/srv/t/stack/x')] == [47, 69, 75, 73]
+
+    def test_stacked_mounts_climb_to_the_top(self, entries):
+        assert find_mount(entries, '/dev/shm/x').mount_id == 64
+        assert find_mount(entries, '/dev/pts/0').mount_id == 66
+
+    def test_mount_over_the_root_is_not_reached(self, entries):
+        assert find_mount(entries, '/').mount_id == 47
+        assert find_mount(entries, '/etc/fstab').mount_id == 47
+        assert find_mount(entries, '/dev').mount_id == 62
+
+    def test_empty_source(self, entries):
+        entry = find_mount(entries, '/srv/t/names/empty')
+        assert (entry.mount_id, entry.fstype, entry.source, entry.super_options) == (74, 'tmpfs', '', ['rw'])
+
+    @pytest.mark.parametrize('path, mount_id, source', [
+        (u'/srv/t/names/cr\rdir', 76, u'src\u00a0nbsp'),
+        (u'/srv/t/names/nb\u00a0sp', 77, u'src\rcr'),
+        (u'/srv/t/names/id\u3000sp', 78, u'src\u3000ideo'),
+        (u'/srv/t/names/x\u00a0-\u00a0y', 79, u'dash'),
+        (u'/srv/t/names/sp ace', 80, u's p'),
+    ])
+    def test_bytes_that_are_not_escaped_stay_in_their_field(self, entries, path, mount_id, source):
+        entry = find_mount(entries, path + '/file')
+        assert (entry.mount_id, entry.mount_point, entry.source) == (mount_id, path, source)
+        assert (entry.fstype, entry.optional_fields, entry.super_options) == ('tmpfs', ['shared:%d' % (mount_id - 68)],
+                                                                             ['rw'])
+
+    def test_a_cut_at_other_whitespace_would_invent_a_mount(self, entries):
+        # Splitting on any whitespace makes '-' a field of the mount point of 79: no mount has such a point.
+        assert not [entry for entry in entries if entry.mount_point in (u'/srv/t/names/x', '-', 'y')]
+
+    def test_line_numbers(self, entries):
+        assert [entry.line_number for entry in entries] == list(range(1, 20))
+
+
+class TestLookupByIds:
+    """Stacking from parent/child ids; table order only where the ids cannot decide."""
+
+    def test_child_listed_before_its_parent(self):
+        text = ('1 0 8:1 / / rw - ext4 /dev/sda1 rw\n'
+                '30 31 0:3 / /mnt/x rw - tmpfs upper rw\n'
+                '31 1 0:2 / /mnt/x rw - tmpfs lower rw\n')
+        assert find_mount(parse_mountinfo(text), '/mnt/x').source == 'upper'
+
+    def test_deeper_mount_under_a_covered_directory_is_hidden(self):
+        text = ('1 0 8:1 / / rw - ext4 /dev/sda1 rw\n'
+                '20 1 0:2 / /mnt rw - tmpfs over-mnt rw\n'
+                '21 1 0:3 / /mnt/a/b rw - tmpfs under-it rw\n')
+        assert find_mount(parse_mountinfo(text), '/mnt/a/b/c').source == 'over-mnt'
+
+    def test_side_mounts_on_one_point_fall_back_to_table_order(self):
+        # Kernels before 4.11 could give two children of one parent the same point.
+        text = ('1 0 8:1 / / rw - ext4 /dev/sda1 rw\n'
+                '21 1 0:3 / /mnt/x rw - tmpfs first rw\n'
+                '22 1 0:4 / /mnt/x rw - tmpfs second rw\n')
+        assert find_mount(parse_mountinfo(text), '/mnt/x').source == 'second'
+
+    def test_table_of_a_chrooted_process_has_several_top_mounts(self):
+        # The mount holding the new root is not listed; mounts on it have an unlisted parent.
+        text = ('100 5 0:20 / /proc rw - proc proc rw\n'
+                '101 5 0:21 / /dev rw - tmpfs dev rw\n'
+                '102 101 0:22 / /dev/pts rw - devpts devpts rw\n')
+        entries = parse_mountinfo(text)
+        assert find_mount(entries, '/dev/pts/1').mount_id == 102
+        assert find_mount(entries, '/proc/self').mount_id == 100
+        assert find_mount(entries, '/etc') is None
+
+    def test_self_parent_is_a_top_mount(self):
+        assert find_mount(parse_mountinfo('1 1 0:1 / / rw - rootfs rootfs rw\n'), '/x').mount_id == 1
+
+    def test_parent_cycle_ends(self):
+        text = ('1 0 8:1 / / rw - ext4 /dev/sda1 rw\n'
+                '20 21 0:2 / /mnt rw - tmpfs a rw\n'
+                '21 20 0:3 / /mnt rw - tmpfs b rw\n')
+        assert find_mount(parse_mountinfo(text), '/mnt/x').mount_id == 1
+
+    def test_deleted_mount_point_is_not_reached(self):
+        text = ('1 0 8:1 / / rw - ext4 /dev/sda1 rw\n'
+                '20 1 0:2 / /mnt/gone//deleted rw - tmpfs gone rw\n')
+        entries = parse_mountinfo(text)
+        assert find_mount(entries, '/mnt/gone/deleted').mount_id == 1
+        assert entries[1].mount_point == '/mnt/gone//deleted'
+
+
+class TestFieldSplitting:
+    def test_empty_source_is_not_the_options(self):
+        entry = single('74 69 0:44 / /mnt/x rw,relatime - tmpfs  rw,size=1024k')
+        assert (entry.source, entry.super_options) == ('', ['rw', 'size=1024k'])
+
+    @pytest.mark.parametrize('char', [u'\r', u'\u00a0', u'\u3000', u'\x0b', u'\x0c', u'\x1c', u'\x85', u'\u2028'])
+    def test_only_a_space_separates_fields(self, char):
+        entry = single(u'50 27 0:60 / /mnt/a%sb rw - tmpfs s%sr rw' % (char, char))
+        assert (entry.mount_point, entry.source) == (u'/mnt/a%sb' % char, u's%sr' % char)
+
+    def test_non_utf8_bytes_round_trip(self, tmp_path):
+        path = tmp_path / 'mountinfo'
+        path.write_bytes(b'27 1 8:1 / / rw - ext4 /dev/sda rw\n50 27 0:60 / /mnt/\xff\xfe rw - tmpfs t rw\n')
+        entry = read_mountinfo(str(path))[1]
+        assert entry.mount_point.encode('utf-8', 'surrogateescape') == b'/mnt/\xff\xfe'
+
+
 class TestMalformed:
     def test_raises_by_default(self):
         with pytest.raises(ValueError, match='line 2'):
@@ -208,6 +346,37 @@ class TestMalformed:
                                   errors=errors)
         assert [entry.mount_id for entry in entries] == [27, 28]
         assert [error['line_number'] for error in errors] == [2]
+
+    @pytest.mark.parametrize('line, reason', [
+        ('27 1 8:1 / / rw ext4 /dev/sda rw', 'no " - " separator after the sixth field'),
+        ('27 1 8:1 / / rw -', '7 space-separated fields, at least 9 expected'),
+        ('27 1 8:1 / / rw - ext4', '8 space-separated fields, at least 9 expected'),
+        ('27 1 8:1 / /  rw - ext4 /dev/sda rw', 'mount options (field 6) is empty'),
+        ('27 1 8:1  / / rw - ext4 /dev/sda rw', 'root (field 4) is empty'),
+        ('27 1 8:1 / / rw shared:1  - ext4 /dev/sda rw', 'empty optional field (two spaces in a row)'),
+        ('27 1 8:1 / / rw -  /dev/sda rw', 'file system type is empty'),
+        ('x 1 8:1 / / rw - ext4 /dev/sda rw', "mount id is not a number: 'x'"),
+        ('27 1 sda / / rw - ext4 /dev/sda rw', "major:minor is not two numbers: 'sda'"),
+        ('27 1 8:1 / / rw shared:x - ext4 /dev/sda rw', "shared peer group is not a number: 'x'"),
+        ('27\t1 8:1 / / rw - ext4 /dev/sda rw', "mount id is not a number: '27\\t1'"),
+        ('   ', '4 space-separated fields, at least 9 expected'),
+    ])
+    def test_each_reason(self, line, reason):
+        errors = []
+        assert parse_mountinfo('1 0 8:1 / / rw - ext4 /dev/vda rw\n' + line + '\n', errors=errors) != []
+        assert [(error['line_number'], error['reason']) for error in errors] == [(2, reason)]
+
+    def test_mount_point_of_a_bad_line_is_kept_when_it_looks_like_one(self):
+        errors = []
+        parse_mountinfo('27 1 8:1 / /mnt/with\\040space rw ext4 /dev/sda rw\nx y z\n', errors=errors)
+        assert [error['mount_point'] for error in errors] == ['/mnt/with space', None]
+
+    def test_warnings_name_the_table_and_line(self):
+        errors = []
+        parse_mountinfo('27 1 8:1 / / rw - ext4 /dev/sda rw\nx y z\n', errors=errors)
+        assert parse_warnings('/proc/42/mountinfo', errors) == [
+            "/proc/42/mountinfo line 2 cannot be parsed and was left out: "
+            "3 space-separated fields, at least 9 expected: 'x y z'"]
 
     def test_missing_super_options_tolerated(self):
         assert single('28 27 0:1 / /t rw - tmpfs t').super_options == []
@@ -268,6 +437,11 @@ class TestFstab:
     def test_raises_without_error_list(self):
         with pytest.raises(ValueError):
             parse_fstab('only two\n')
+
+    def test_fields_are_separated_by_blanks_only(self):
+        entries = parse_fstab(u'srv:/a\u00a0b /mnt/x\u3000y nfs4 hard\t0 0\n   \n\t# note\n')
+        assert [(e.source, e.mount_point, e.options) for e in entries] == [
+            (u'srv:/a\u00a0b', u'/mnt/x\u3000y', ['hard'])]
 
     def test_read_fstab(self, tmp_path):
         path = tmp_path / 'fstab'

@@ -133,11 +133,43 @@ def test_one_mount_is_checked_without_mounts():
 def test_check_mount_on_a_recorded_table():
     fstab = parse_fstab('srv:/ /mnt/efs nfs4 nfsvers=4.1,hard,_netdev 0 0\n')
     result = mount_flags.check_mount(params(path='/mnt/efs/', fstype='nfs4', fstab_options_present=['_netdev'],
-                                            check_alive=False), TABLE, fstab, True)
+                                            check_alive=False), TABLE, [], fstab, True)
     assert (result['path'], result['is_mount_point'], result['alive'], result['problems']) == (
         '/mnt/efs', True, 'not_checked', [])
     assert result['fstab']['line_number'] == 1
     missing = mount_flags.check_mount(params(path='/mnt/gone', fstab_options_present=['_netdev'], check_alive=False),
-                                      TABLE, fstab, True)
+                                      TABLE, [], fstab, True)
     assert missing['mount']['mount_point'] == '/'
     assert missing['problems'] == ['fstab_options_present: /etc/fstab has no entry for /']
+
+
+def test_the_visible_mount_is_judged_not_a_propagated_copy_listed_later():
+    table = parse_mountinfo(
+        '47 46 254:0 / / rw,relatime shared:2 - ext4 /dev/vda rw\n'
+        '69 47 0:40 / /srv/t rw,relatime shared:3 - tmpfs base rw\n'
+        '70 69 0:40 /shared-dir /srv/t/shared-dir rw,relatime shared:3 - tmpfs base rw\n'
+        '71 70 0:41 / /srv/t/shared-dir/s3 rw,nosuid,nodev,relatime master:4 - fuse.s3fs s3fs:b rw,user_id=0\n'
+        '72 69 0:41 / /srv/t/shared-dir/s3 rw,nosuid,nodev,relatime shared:4 - fuse.s3fs s3fs:b rw,user_id=0\n')
+    result = mount_flags.check_mount(params(path='/srv/t/shared-dir/s3', propagation='shared', check_alive=False),
+                                     table, [], [], False)
+    assert result['mount']['mount_id'] == 71
+    assert result['problems'] == ['propagation: expected shared, found slave (optional fields: master:4; '
+                                  'mount at /srv/t/shared-dir/s3)']
+
+
+def test_a_line_not_parsed_on_the_path_is_a_problem():
+    errors = []
+    table = parse_mountinfo('27 1 254:0 / / rw - ext4 /dev/vda rw\n'
+                            '43 27 0:39 / /mnt/s3fs rw,nosuid - fuse.s3fs\n'
+                            '44 27 0:40 / /mnt/other rw shared:x - tmpfs t rw\n', errors=errors)
+    result = mount_flags.check_mount(params(path='/mnt/s3fs/dir', check_alive=False), table, errors, [], False)
+    assert result['mount']['mount_point'] == '/'
+    assert result['problems'] == [
+        'mount table: /proc/self/mountinfo line 2 (mount point /mnt/s3fs) cannot be parsed, so /mnt/s3fs/dir may be '
+        'on a mount not checked']
+    elsewhere = mount_flags.check_mount(params(path='/mnt/efs', check_alive=False), table, errors, [], False)
+    assert elsewhere['problems'] == []
+    assert mount_flags.parse_problems(errors) == [
+        {'line_number': 2, 'reason': '8 space-separated fields, at least 9 expected', 'mount_point': '/mnt/s3fs'},
+        {'line_number': 3, 'reason': "shared peer group is not a number: 'x'", 'mount_point': '/mnt/other'},
+    ]
