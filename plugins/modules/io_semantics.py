@@ -312,7 +312,7 @@ from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import expected_results, result_matches
 from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import (
-    check_alive, find_mount, normalize_path, read_mountinfo,
+    check_alive, find_mount, normalize_path, parse_warnings, read_mountinfo,
 )
 
 
@@ -435,11 +435,15 @@ def probe_problems(report, expected, timeout):
     return problems
 
 
-def covering_mount(path):
+def covering_mount(path, warn):
+    """The mount a lookup of path reaches, as a dict, or None; lines of the table not parsed are warned about."""
+    errors = []
     try:
-        entry = find_mount(read_mountinfo(errors=[]), path)
+        entry = find_mount(read_mountinfo(errors=errors), path)
     except (IOError, OSError, ValueError):
         return None
+    for message in parse_warnings('/proc/self/mountinfo', errors):
+        warn(message)
     return entry.to_dict() if entry is not None else None
 
 
@@ -468,7 +472,7 @@ def main():
     path = normalize_path(params['path'])
     operations = selected_operations(params['operations'], existing)
     result = dict(changed=False, operations=operations, bytes_verified=0, leftovers=[], hung=None,
-                  mount=covering_mount(path), problems=[])
+                  mount=covering_mount(path, module.warn), problems=[])
 
     if module.check_mode:
         needs_scratch = [name for name in operations if name != READ_EXISTING]
