@@ -20,6 +20,7 @@ setup-demo:
 
 testbed-image:
 	bash tools/testbed/build-image.sh >/dev/null
+	bash tools/testbed/build-image.sh trixie >/dev/null
 
 testbed-mount-s3:
 	bash tools/testbed/build-mount-s3.sh >/dev/null

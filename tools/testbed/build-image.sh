@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Builds the Debian bookworm systemd image that molecule and the demo use as a disposable host.
+# Builds the Debian systemd image that molecule and the demo use as a disposable host:
+#   build-image.sh [SUITE]     SUITE bookworm (default), trixie or sid; tagged mountkit/debian-systemd:SUITE
+# Without SUITE, MOUNTKIT_IMAGE may name the bookworm image's tag.
 # No registry is needed: the root file system comes from debootstrap and enters Docker by `docker import`.
-# The image carries a label with the hash of this recipe; it is rebuilt only when the recipe changes.
+# The image carries a label with the hash of this recipe and suite; it is rebuilt only when they change.
 # Prints the image reference on its last line.
 set -euo pipefail
 
-IMAGE=${MOUNTKIT_IMAGE:-mountkit/debian-systemd:bookworm}
+if [[ $# -gt 0 ]]; then
+  SUITE=$1
+  IMAGE=mountkit/debian-systemd:$SUITE
+else
+  SUITE=bookworm
+  IMAGE=${MOUNTKIT_IMAGE:-mountkit/debian-systemd:bookworm}
+fi
+case "$SUITE" in
+  bookworm) LIBFUSE2=libfuse2 ;;
+  # The 64-bit time_t transition renamed the library package.
+  trixie | sid) LIBFUSE2=libfuse2t64 ;;
+  *) echo "build-image.sh: unknown suite '$SUITE' (bookworm, trixie or sid)" >&2; exit 2 ;;
+esac
 MIRROR=${MOUNTKIT_MIRROR:-http://deb.debian.org/debian}
 BASE_PACKAGES=(
   systemd systemd-sysv dbus python3 python3-apt sudo fuse3 iproute2 procps ca-certificates kmod less
@@ -13,9 +27,9 @@ BASE_PACKAGES=(
 # What the roles need at converge, baked in so converge does not depend on the mirror. Installed by apt
 # inside the root file system, because debootstrap does not see that fuse3 provides `fuse`.
 # python3-boto3: the preflight modules run on the host, with its credentials.
-ROLE_PACKAGES=(libfuse2 gnupg curl s3fs docker.io python3-boto3)
+ROLE_PACKAGES=("$LIBFUSE2" gnupg curl s3fs docker.io python3-boto3)
 
-recipe=$( { cat "${BASH_SOURCE[0]}"; echo "$MIRROR"; } | sha256sum | cut -c1-16)
+recipe=$( { cat "${BASH_SOURCE[0]}"; echo "$MIRROR $SUITE"; } | sha256sum | cut -c1-16)
 current=$(docker image inspect -f '{{ index .Config.Labels "io.mountkit.recipe" }}' "$IMAGE" 2>/dev/null || true)
 if [[ "$current" == "$recipe" ]]; then
   echo "$IMAGE"
@@ -27,7 +41,7 @@ work=$(mktemp -d /var/tmp/mountkit-image.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 
-debootstrap --variant=minbase --include="$(IFS=,; echo "${BASE_PACKAGES[*]}")" bookworm "$rootfs" "$MIRROR" >&2
+debootstrap --variant=minbase --include="$(IFS=,; echo "${BASE_PACKAGES[*]}")" "$SUITE" "$rootfs" "$MIRROR" >&2
 
 # Services must not start while packages are baked.
 printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
