@@ -14,7 +14,7 @@ author:
   - mountkit.aws maintainers (@mountkit)
 description:
   - Takes the planned mounts (with their actions, from M(mountkit.aws.mount_plan)) and returns the record to
-    write: each mount that is up to date or (re)mounted in this run keeps the digest of its settings; a mount
+    write. Each mount that is up to date or (re)mounted in this run keeps the digest of its settings; a mount
     whose remount failed keeps its old digest, so the next run remounts it again; absent mounts leave.
   - Entries of mount points the plan does not manage are kept.
 positional: _input

@@ -104,16 +104,28 @@ def aws_session(module):
                              'host: %s' % (profile, e))
 
 
-def aws_client(module, service, region=None, session=None):
-    """A boto3 client for ``service``; ``region`` overrides the module's region option."""
-    session = session or aws_session(module)
-    config = botocore.config.Config(
+def preflight_config():
+    """A preflight should answer quickly: a few retries for throttling, short timeouts."""
+    return botocore.config.Config(
         user_agent_extra=USER_AGENT,
-        # A preflight should answer quickly: a few retries for throttling, short connect timeouts.
         retries=dict(mode='standard'),
         connect_timeout=10,
         read_timeout=30,
     )
+
+
+def preflight_client(module, service, region=None):
+    """A boto3 client from an AnsibleAWSModule, with the preflight's timeouts; ``region`` overrides the module's."""
+    extra = dict(config=preflight_config())
+    if region:
+        extra['region'] = region
+    return module.client(service, **extra)
+
+
+def aws_client(module, service, region=None, session=None):
+    """A boto3 client for ``service``; ``region`` overrides the module's region option."""
+    session = session or aws_session(module)
+    config = preflight_config()
     try:
         return session.client(service, region_name=region or module.params.get('region') or None,
                               endpoint_url=module.params.get('endpoint_url') or None, config=config)

@@ -71,7 +71,9 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - mountkit.aws.aws_connection
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 notes:
   - The checks only read, so check mode runs all of them.
   - Network ACLs, route tables, DNS resolution and the host's NFS client are not checked.
@@ -204,21 +206,18 @@ problems:
 import ipaddress
 import re
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import (
     CREDENTIALS,
     DENIED,
     NOT_FOUND,
     UNREACHABLE,
-    aws_client,
-    aws_connection_argument_spec,
     aws_errors,
-    aws_session,
     describe_error,
     error_kind,
     exit_with_result,
-    require_boto3,
+    preflight_client,
 )
 
 NFS_PORT = 2049
@@ -321,7 +320,6 @@ class EFSPreflight(object):
         self.module = module
         params = module.params
         self.fs_id = params['file_system_id']
-        self.session = aws_session(module)
         self.clients = {}
         self.region = self.client('efs').meta.region_name
         self.problems = []
@@ -343,7 +341,7 @@ class EFSPreflight(object):
 
     def client(self, service):
         if service not in self.clients:
-            self.clients[service] = aws_client(self.module, service, session=self.session)
+            self.clients[service] = preflight_client(self.module, service)
         return self.clients[service]
 
     def call(self, service, operation, **kwargs):
@@ -681,8 +679,7 @@ def validate(module):
 
 
 def main():
-    argument_spec = aws_connection_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         file_system_id=dict(type='str', required=True),
         availability_zone=dict(type='str'),
         mount_target_ip=dict(type='str'),
@@ -692,10 +689,9 @@ def main():
         access_point_id=dict(type='str'),
         fail_on_problems=dict(type='bool', default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('availability_zone', 'mount_target_ip')])
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
+                              mutually_exclusive=[('availability_zone', 'mount_target_ip')])
     validate(module)
-    require_boto3(module)
 
     exit_with_result(module, EFSPreflight(module).run())
 

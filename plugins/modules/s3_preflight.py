@@ -68,7 +68,9 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - mountkit.aws.aws_connection
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 notes:
   - In check mode only the read-only checks run (HeadBucket, the bucket's region and C(s3:ListBucket)); the write
     checks are returned as skipped.
@@ -177,23 +179,20 @@ leftovers:
 
 import uuid
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import (
     CREDENTIALS,
     DENIED,
     NOT_FOUND,
     UNREACHABLE,
-    aws_client,
-    aws_connection_argument_spec,
     aws_errors,
-    aws_session,
     describe_error,
     error_headers,
     error_kind,
     exit_with_result,
     partition,
-    require_boto3,
+    preflight_client,
 )
 
 ALL_CHECKS = ['bucket', 'region', 'list', 'put', 'get', 'multipart', 'delete']
@@ -231,11 +230,10 @@ class S3Preflight(object):
         params = module.params
         self.bucket = params['bucket']
         self.prefix = params['prefix'] or ''
-        self.expected_region = params['region'] or None
+        self.expected_region = module.region or None
         self.allow_delete = params['allow_delete']
         self.checks = set(params['checks'])
-        self.session = aws_session(module)
-        self.client = aws_client(module, 's3', session=self.session)
+        self.client = preflight_client(module, 's3')
 
         token = uuid.uuid4().hex
         self.key = self.prefix + PROBE_DIR + token
@@ -469,7 +467,7 @@ class S3Preflight(object):
             self.check_region()
             if self.bucket_region and self.bucket_region != self.client.meta.region_name:
                 # Sign the probes for the bucket's own region instead of relying on redirects.
-                self.client = aws_client(self.module, 's3', region=self.bucket_region, session=self.session)
+                self.client = preflight_client(self.module, 's3', region=self.bucket_region)
             if 'list' in self.checks:
                 self.check_list()
             if self.module.check_mode:
@@ -543,15 +541,14 @@ class S3Preflight(object):
 
 
 def main():
-    argument_spec = aws_connection_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         bucket=dict(type='str', required=True),
         prefix=dict(type='str', default=''),
         allow_delete=dict(type='bool', default=False),
         checks=dict(type='list', elements='str', choices=ALL_CHECKS, default=ALL_CHECKS),
         fail_on_problems=dict(type='bool', default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     prefix = module.params['prefix'] or ''
     if prefix and not prefix.endswith('/'):
@@ -560,7 +557,6 @@ def main():
         module.fail_json(msg="prefix must not start with '/' (S3 keys have no leading slash), got %r" % prefix)
     if not module.params['bucket']:
         module.fail_json(msg='bucket must not be empty')
-    require_boto3(module)
 
     exit_with_result(module, S3Preflight(module).run())
 
