@@ -3,7 +3,10 @@
 # needs the collection under ansible_collections/<namespace>/<name>/, so the tree is copied there first.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DEST="$ROOT/build/sanity/ansible_collections/mountkit/aws"
+# A directory per run, so that two runs at once never share one copy.
+WORK="$ROOT/build/sanity-$$"
+DEST="$WORK/ansible_collections/mountkit/aws"
+trap 'rm -rf "$WORK"' EXIT
 CACHE=${MOUNTKIT_CACHE:-/var/cache/mountkit}
 
 # ansible-test fills each sanity venv with pip by running a bootstrap script that it downloads from its own
@@ -35,6 +38,11 @@ rm -rf "$DEST"
 mkdir -p "$DEST"
 cd "$ROOT"
 git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$DEST/"
+# Collections whose code or doc fragments the modules use (galaxy.yml dependencies) sit beside the copy, where
+# ansible-test looks for them; they come from the ansible package in the venv.
+site=$(python -c 'import ansible_collections.amazon.aws as c; print(list(c.__path__)[0].rsplit("/", 2)[0])')
+mkdir -p "$WORK/ansible_collections/amazon"
+cp -a "$site/amazon/aws" "$WORK/ansible_collections/amazon/aws"
 cd "$DEST"
 git init -q && git add -A  # ansible-test lists the collection's files through git
-exec ansible-test sanity --color no --python 3.11 --requirements "$@"
+ansible-test sanity --color no --python 3.11 --requirements "$@"

@@ -46,13 +46,6 @@ options:
     description: Fail when there is any problem. With V(false) the problems are only returned.
     type: bool
     default: true
-attributes:
-  action:
-    support: full
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 '''
 
 EXAMPLES = r'''

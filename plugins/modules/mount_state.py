@@ -39,11 +39,6 @@ options:
     description: Seconds to wait for each mount to answer.
     type: float
     default: 10
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 '''
 
 EXAMPLES = r'''
