@@ -65,12 +65,8 @@ options:
       - Count a bind that does not receive host mounts (no C(rslave) or C(rshared)) as a problem.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
 notes:
+  - Supports check mode; it reads only, so the result is the same.
   - Needs root to read other processes' mount tables and roots.
   - A symbolic link inside the container on the way to the destination is resolved against the
     host's root, not the container's.
