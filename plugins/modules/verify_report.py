@@ -16,7 +16,8 @@ description:
   - Takes the results of M(mountkit.aws.mount_flags) and M(mountkit.aws.io_semantics) checks, one item per
     host, mount and check, and writes them to O(dest) as C(<name>.json) and C(<name>.xml) (JUnit, one
     testcase per host, mount and check), so CI systems show each failed check.
-  - Returns a readable summary table.
+  - Returns a readable summary table, as lines (RV(summary)) and as one text (RV(summary_text)) to print
+    with M(ansible.builtin.debug) under C(callback_result_format = yaml), where it shows as an aligned block.
   - Usually run once on the controller at the end of a verification play.
 author:
   - mountkit.aws maintainers (@mountkit)
@@ -91,6 +92,13 @@ summary:
   returned: always
   type: list
   elements: str
+summary_text:
+  description:
+    - RV(summary) as one text, one line per row, followed by a line with the counts per status.
+    - Lines never end in blanks, so the YAML result format of the default callback prints it as a block.
+  returned: always
+  type: str
+  sample: "host  backend  path      check        status  detail\nweb1  efs      /mnt/efs  mount_flags  pass    alive ok\n1 pass, 0 fail, 0 skipped"
 counts:
   description: Number of checks per status.
   returned: always
@@ -147,6 +155,13 @@ def summary_table(results):
     return lines
 
 
+def summary_text(results, counts):
+    """The table as one text, and the counts; no line ends in blanks (YAML block style needs that)."""
+    lines = summary_table(results) + ['%d pass, %d fail, %d skipped' % (counts['pass'], counts['fail'],
+                                                                       counts['skipped'])]
+    return '\n'.join(line.rstrip() for line in lines)
+
+
 def junit_tree(results, name):
     suite = ET.Element(
         "testsuite",
@@ -199,7 +214,7 @@ def main():
         counts[item["status"]] += 1
     failed_checks = [item for item in results if item["status"] == "fail"]
     failures = ["%s %s %s: %s" % (r["host"], r["path"], r["check"], r["detail"]) for r in failed_checks]
-    output = dict(summary=summary_table(results), counts=counts, failed_checks=failed_checks, failures=failures,
+    output = dict(summary=summary_table(results), summary_text=summary_text(results, counts), counts=counts, failed_checks=failed_checks, failures=failures,
                   changed=False)
 
     if not module.check_mode:

@@ -37,3 +37,11 @@ def test_junit_has_one_testcase_per_result_with_failures_and_skips():
     assert cases[1].find('failure').get('message') == 'append: expected ok, got EIO'
     assert '"append": "EIO"' in cases[1].find('failure').text
     assert cases[2].find('skipped') is not None
+
+
+def test_summary_text_is_the_table_and_the_counts_without_trailing_blanks():
+    text = verify_report.summary_text(RESULTS, {'pass': 1, 'fail': 1, 'skipped': 1})
+    lines = text.split('\n')
+    assert lines[:-1] == [line.rstrip() for line in verify_report.summary_table(RESULTS)]
+    assert lines[-1] == '1 pass, 1 fail, 1 skipped'
+    assert all(line == line.rstrip() for line in lines)
