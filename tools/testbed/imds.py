@@ -200,8 +200,10 @@ class MetadataService:
         args = self.args
         role_prefix = "/latest/meta-data/iam/security-credentials/"
         fixed = {
-            "/latest/meta-data/": "ami-id\nplacement/\ninstance-id\niam/\n",
+            "/latest/meta-data/": "ami-id\nplacement/\ninstance-id\ninstance-type\niam/\n",
             "/latest/meta-data/instance-id": args.instance_id,
+            # mount-s3 derives its default throughput target from it.
+            "/latest/meta-data/instance-type": "t3.micro",
             "/latest/meta-data/ami-id": "ami-0mountkit00000000",
             "/latest/meta-data/placement/": "availability-zone\nregion\n",
             "/latest/meta-data/placement/availability-zone": args.availability_zone,
