@@ -44,14 +44,16 @@ SPECIAL_RESULTS = (OK, SHORT_READ, DATA_MISMATCH, NO_EFFECT, NOT_RUN, UNEXPECTED
 
 # Canonical order; cheap single-file operations first, the bulk transfer last.
 OPERATIONS = (
-    'create_write_read', 'fsync', 'append', 'overwrite_trunc', 'partial_overwrite', 'truncate',
-    'rename_file', 'rename_dir', 'unlink', 'mkdir', 'rmdir', 'symlink', 'hardlink', 'chmod',
-    'xattr', 'sequential',
+    'create_write_read', 'fsync', 'sync_open', 'append', 'overwrite_trunc', 'partial_overwrite', 'truncate',
+    'reopen_after_close', 'rename_file', 'rename_replace', 'rename_dir', 'unlink', 'mkdir', 'rmdir', 'symlink',
+    'hardlink', 'chmod', 'xattr', 'sequential',
 )
 
 # Reads files that were there before the probe, instead of writing new ones; runs first, without scratch.
 READ_EXISTING = 'read_existing'
-ALL_OPERATIONS = OPERATIONS + (READ_EXISTING,)
+# Compares the mount with the bucket seen through the S3 API; runs only when asked and given that view.
+EMPTY_DIR = 'empty_dir'
+ALL_OPERATIONS = OPERATIONS + (EMPTY_DIR, READ_EXISTING)
 
 PROBE_DIR_NAME = '.mountkit-probe'
 DEFAULT_SIZE = 1024 * 1024
@@ -117,6 +119,11 @@ def _write_file(path, flags, flags_label, data, sync=False, offset=None, precond
         raise
     with _Step('close', precondition):
         os.close(fd)
+
+
+def write_new_file(path, data):
+    """Create path, write data, fsync and close it, each call a step (the errno names the one that failed)."""
+    _write_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 'O_CREAT|O_EXCL|O_WRONLY', data, sync=True)
 
 
 def _create(path, data, sync, precondition=False):
@@ -224,6 +231,52 @@ def op_overwrite_trunc(workdir, size):
     return _verified(_verify(path, replacement))
 
 
+def op_sync_open(workdir, size):
+    path = os.path.join(workdir, 'sync_open.dat')
+    data = os.urandom(SMALL)
+    _write_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_SYNC, 'O_CREAT|O_EXCL|O_WRONLY|O_SYNC', data)
+    return _verified(_verify(path, data))
+
+
+def op_reopen_after_close(workdir, size):
+    """Write, dup the handle, close the original, open again to read, then write through the duplicate.
+
+    Tools such as dd and shells hold duplicates like this. Mountpoint completes the upload at the
+    close; since 1.22 the new open invalidates the duplicate (EBADF), before that the duplicate
+    found the upload completed (EIO) or the open failed now and then (EPERM).
+    """
+    path = os.path.join(workdir, 'reopen_after_close.dat')
+    data = os.urandom(SMALL)
+    with _Step('open(O_CREAT|O_EXCL|O_WRONLY)'):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    duplicate = None
+    try:
+        with _Step('write'):
+            _write_all(fd, data)
+        with _Step('dup'):
+            duplicate = os.dup(fd)
+        with _Step('close of the original handle'):
+            os.close(fd)
+        fd = None
+        with _Step('open(O_RDONLY) after close'):
+            reader = os.open(path, os.O_RDONLY)
+        try:
+            with _Step('read after reopen'):
+                verified = compare_bytes(data, _read_exact(reader, SMALL + 1))
+        finally:
+            _close_quietly(reader)
+        with _Step('write through the duplicate after the reopen'):
+            _write_all(duplicate, b'more')
+        with _Step('close of the duplicate'):
+            os.close(duplicate)
+        duplicate = None
+    finally:
+        for handle in (fd, duplicate):
+            if handle is not None:
+                _close_quietly(handle)
+    return _verified(verified)
+
+
 def op_partial_overwrite(workdir, size):
     path = os.path.join(workdir, 'partial_overwrite.dat')
     original = os.urandom(SMALL)
@@ -249,6 +302,20 @@ def op_rename_file(workdir, size):
     data = os.urandom(SMALL)
     _create(source, data, sync=True, precondition=True)
     with _Step('rename'):
+        os.rename(source, target)
+    verified = _verify(target, data)
+    _assert_gone(source, 'rename')
+    return _verified(verified)
+
+
+def op_rename_replace(workdir, size):
+    """Rename a file onto an existing one (replacing rename)."""
+    source = os.path.join(workdir, 'rename_replace.src')
+    target = os.path.join(workdir, 'rename_replace.dst')
+    data = os.urandom(SMALL)
+    _create(source, data, sync=True, precondition=True)
+    _create(target, os.urandom(SMALL // 2), sync=True, precondition=True)
+    with _Step('rename onto an existing file'):
         os.rename(source, target)
     verified = _verify(target, data)
     _assert_gone(source, 'rename')
@@ -346,6 +413,74 @@ def op_xattr(workdir, size):
     if read != value:
         raise ProbeMismatch(DATA_MISMATCH, 'getxattr returned %r instead of %r' % (read, value))
     return None
+
+
+EMPTY_DIR_NAME = 'empty.dir'
+FULL_DIR_NAME = 'full.dir'
+FULL_DIR_FILE = 'file.dat'
+
+
+def make_directory_pair(workdir):
+    """mkdir an empty directory and one holding a file (fsynced, so it is uploaded); both must stat as dirs.
+
+    Returns {'empty': path, 'full': path, 'file': path}.
+    """
+    empty = os.path.join(workdir, EMPTY_DIR_NAME)
+    full = os.path.join(workdir, FULL_DIR_NAME)
+    with _Step('mkdir of the empty directory'):
+        os.mkdir(empty, 0o755)
+    with _Step('mkdir of the directory for a file', precondition=True):
+        os.mkdir(full, 0o755)
+    _create(os.path.join(full, FULL_DIR_FILE), os.urandom(SMALL), sync=True, precondition=True)
+    for path in (empty, full):
+        with _Step('stat of %s' % os.path.basename(path)):
+            mode = os.lstat(path).st_mode
+        if not stat.S_ISDIR(mode):
+            raise ProbeMismatch(NO_EFFECT, 'mkdir succeeded but %s is not a directory' % os.path.basename(path))
+    return {'empty': empty, 'full': full, 'file': os.path.join(full, FULL_DIR_FILE)}
+
+
+def op_empty_dir(workdir, size):
+    return make_directory_pair(workdir)
+
+
+def judge_directory_pair(pair, keys_under):
+    """The bucket's side of empty_dir: keys_under(directory path) lists the keys below that directory.
+
+    The directory holding a file must be in the bucket (else NO_EFFECT: the written file is not
+    there). The empty one is 'ok' when the bucket holds it (a marker object, as s3fs writes) and
+    NO_EFFECT when it holds nothing below it: the directory exists only in this mount's memory and
+    is gone after a remount (Mountpoint). Returns {observed, detail}.
+    """
+    full_keys = keys_under(pair['full'])
+    if not full_keys:
+        return {'observed': NO_EFFECT, 'detail': 'the file written in %s is not in the bucket (no key below it)'
+                                                 % FULL_DIR_NAME}
+    empty_keys = keys_under(pair['empty'])
+    if empty_keys:
+        return {'observed': OK, 'detail': 'the empty directory is in the bucket as %s; the one holding a file as %s'
+                                          % (', '.join(empty_keys), ', '.join(full_keys))}
+    return {'observed': NO_EFFECT,
+            'detail': 'mkdir succeeded but the bucket holds nothing below the empty directory, so it is local to '
+                      'this mount and vanishes at a remount; the directory holding a file is in the bucket (%s)'
+                      % ', '.join(full_keys)}
+
+
+def check_directory_pair_after_remount(pair):
+    """After a remount: the directory holding a file is still there; return whether the empty one survived."""
+    with _Step('stat of %s after the remount' % FULL_DIR_NAME):
+        if not stat.S_ISDIR(os.lstat(pair['full']).st_mode):
+            raise ProbeMismatch(NO_EFFECT, '%s is no directory after the remount' % FULL_DIR_NAME)
+    with _Step('read of %s after the remount' % FULL_DIR_FILE):
+        if len(_read_all(pair['file'])) != SMALL:
+            raise ProbeMismatch(SHORT_READ, '%s lost bytes across the remount' % FULL_DIR_FILE)
+    try:
+        os.lstat(pair['empty'])
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return False
+        raise
+    return True
 
 
 def _chunk_lengths(size):
@@ -471,10 +606,13 @@ OPERATION_FUNCTIONS = {
     'create_write_read': op_create_write_read,
     'fsync': op_fsync,
     'append': op_append,
+    'sync_open': op_sync_open,
     'overwrite_trunc': op_overwrite_trunc,
     'partial_overwrite': op_partial_overwrite,
     'truncate': op_truncate,
+    'reopen_after_close': op_reopen_after_close,
     'rename_file': op_rename_file,
+    'rename_replace': op_rename_replace,
     'rename_dir': op_rename_dir,
     'unlink': op_unlink,
     'mkdir': op_mkdir,
@@ -484,6 +622,7 @@ OPERATION_FUNCTIONS = {
     'chmod': op_chmod,
     'xattr': op_xattr,
     'sequential': op_sequential,
+    'empty_dir': op_empty_dir,
 }
 
 
@@ -521,7 +660,7 @@ def run_operation(name, workdir, size=DEFAULT_SIZE, timeout=DEFAULT_TIMEOUT):
     return outcome_to_result(run_in_child(OPERATION_FUNCTIONS[name], (workdir, size), timeout), timeout)
 
 
-def _make_scratch(parent, scratch):
+def _make_scratch(parent, scratch, make_root=False):
     created_parent = False
     for _attempt in range(2):
         try:
@@ -529,6 +668,11 @@ def _make_scratch(parent, scratch):
                 os.mkdir(parent, 0o700)
             created_parent = True
         except OSError as exc:
+            if exc.errno == errno.ENOENT and make_root:
+                # A named probe location may not exist yet (on an object store it exists once something is in it).
+                with _Step('mkdir of the probe location %s' % os.path.dirname(parent)):
+                    os.makedirs(os.path.dirname(parent), 0o755)
+                continue
             if exc.errno != errno.EEXIST:
                 raise
             # Never follow a symlink planted here: the probe must stay inside path.
@@ -544,15 +688,15 @@ def _make_scratch(parent, scratch):
     raise OSError(errno.ENOENT, 'probe directory vanished twice', parent)
 
 
-def create_scratch_dir(path, timeout=DEFAULT_TIMEOUT):
-    """Create <path>/.mountkit-probe/<uuid>/ in a child.
+def create_scratch_dir(path, timeout=DEFAULT_TIMEOUT, make_root=False):
+    """Create <path>/.mountkit-probe/<uuid>/ in a child; with make_root, path too when it is missing.
 
     Returns (scratch_dir, created_parent, failure): failure is None, or a result dict
     ({observed, detail, ...}) when the directory could not be made.
     """
     parent = os.path.join(path, PROBE_DIR_NAME)
     scratch = os.path.join(parent, uuid.uuid4().hex)
-    outcome = run_in_child(_make_scratch, (parent, scratch), timeout)
+    outcome = run_in_child(_make_scratch, (parent, scratch, make_root), timeout)
     if outcome.timed_out or outcome.errno is not None or outcome.error is not None:
         failure = outcome_to_result(outcome, timeout)
         failure['detail'] = 'scratch directory not created: %s' % failure['detail']
@@ -613,9 +757,27 @@ def _record(report, name, result, where, timeout, liveness):
             report['hung'] = name
 
 
+def _run_empty_dir(scratch, timeout, keys_under):
+    """empty_dir: the directories are made in a child; the bucket is listed here, by keys_under."""
+    outcome = run_in_child(op_empty_dir, (scratch, 0), timeout)
+    result = outcome_to_result(outcome, timeout)
+    if result['observed'] != OK:
+        return result
+    if keys_under is None:
+        result.update(observed=UNEXPECTED_ERROR, detail='empty_dir needs the bucket seen through the S3 API')
+        return result
+    try:
+        result.update(judge_directory_pair(outcome.value, keys_under))
+    except Exception as exc:  # pylint: disable=broad-except
+        result.update(observed=UNEXPECTED_ERROR, detail='listing the bucket failed: %s' % exc)
+    return result
+
+
 def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TIMEOUT, liveness=None,
-              existing_files=(), watch=0.0):
-    """Run operations in a fresh scratch directory under path and clean up after them.
+              existing_files=(), watch=0.0, probe_root=None, keys_under=None):
+    """Run operations in a fresh scratch directory under probe_root (default path) and clean up after them.
+
+    empty_dir needs keys_under(directory path) -> the bucket's keys below that directory.
 
     read_existing, if among operations, runs first and reads existing_files (relative to path)
     for watch seconds, with timeout + watch to finish; it needs no scratch directory, and none
@@ -642,7 +804,8 @@ def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TI
         for name in scratch_operations:
             report['results'][name] = _not_run(report)
         return report
-    scratch, created_parent, failure = create_scratch_dir(path, timeout)
+    scratch, created_parent, failure = create_scratch_dir(probe_root or path, timeout,
+                                                          make_root=bool(probe_root) and probe_root != path)
     report.update(scratch_dir=scratch, scratch_failure=failure)
     if failure is not None:
         for name in scratch_operations:
@@ -655,7 +818,11 @@ def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TI
         if report['hung']:
             report['results'][name] = _not_run(report)
             continue
-        _record(report, name, run_operation(name, scratch, size, timeout), scratch, timeout, liveness)
+        if name == EMPTY_DIR:
+            result = _run_empty_dir(scratch, timeout, keys_under)
+        else:
+            result = run_operation(name, scratch, size, timeout)
+        _record(report, name, result, scratch, timeout, liveness)
     if report['hung']:
         report['leftovers'] = [{'path': scratch, 'error': TIMED_OUT}]
     else:

@@ -12,9 +12,11 @@ module: io_semantics
 short_description: Prove what a mounted file system really does with files
 version_added: "0.1.0"
 description:
-  - Runs file operations in a fresh scratch directory C(<path>/.mountkit-probe/<uuid>/) and compares
-    what happens with what the file system is expected to do, taken from a built-in profile
+  - Runs file operations in a fresh scratch directory C(<path>/<probe_dir>/.mountkit-probe/<uuid>/) and
+    compares what happens with what the file system is expected to do, taken from a built-in profile
     (O(profile)) and overridden per operation by O(expect).
+  - For Mountpoint for Amazon S3 the expectations follow the installed release (O(version)) and the
+    bucket type (O(bucket_type)), one table per release range.
   - Each operation runs in a child process with O(timeout). Its result is V(ok), the errno name of
     the first failing call (V(EPERM), V(EIO), V(ENOTSUP), V(ENOSYS), V(EINVAL), V(EROFS), ...),
     V(ETIMEDOUT) when it did not finish in time, or a silent failure - V(SHORT_READ) (fewer bytes read
@@ -24,7 +26,8 @@ description:
     answer either, the remaining operations are skipped (V(NOT_RUN)) and the module returns.
   - Nothing outside the scratch directory is written. What cannot be removed afterwards is reported in
     RV(leftovers) - on Mountpoint for Amazon S3 without C(--allow-delete) every file written stays in
-    the bucket under C(.mountkit-probe/).
+    the bucket under C(.mountkit-probe/). Set O(probe_dir) to a location set aside for probes to keep
+    such leftovers there.
   - Files that were on the mount before (O(existing_files)) are only read, to catch data that goes
     missing silently - a read that ends early or returns other bytes without an error.
 author:
@@ -47,6 +50,46 @@ options:
     type: str
     choices: [mountpoint_s3, s3fs, nfs, none]
     default: none
+  version:
+    description:
+      - The Mountpoint for Amazon S3 release the mount runs, such as V(1.16.2) or V(1.24.0); picks the table
+        of expectations for its release range (1.16, 1.19, 1.22, 1.24).
+      - When omitted, C(mount-s3 --version) is read on the host if the binary is found (in E(PATH),
+        C(/usr/bin) or C(/opt/aws/mountpoint-s3/bin)); otherwise the oldest table (1.16) is assumed.
+        RV(mountpoint) says which was used.
+      - Only with O(profile=mountpoint_s3).
+    type: str
+  bucket_type:
+    description:
+      - The kind of bucket Mountpoint mounts. V(directory) is an S3 Express One Zone directory bucket, where
+        files rename (since 1.19) and O(incremental_upload) appends. Default V(general_purpose).
+      - Only with O(profile=mountpoint_s3).
+    type: str
+    choices: [general_purpose, directory]
+  incremental_upload:
+    description:
+      - The Mountpoint mount was started with C(--incremental-upload), so C(append) must work.
+      - Only with O(profile=mountpoint_s3) and O(bucket_type=directory).
+    type: bool
+    default: false
+  probe_dir:
+    description:
+      - Directory below O(path), relative to it, where the scratch directory is made, for example a
+        location set aside for probes. It is created when missing. Default is O(path) itself.
+      - Must not contain C(..).
+    type: str
+  bucket:
+    description:
+      - The bucket the mount shows. With it, V(empty_dir) compares the mount with the bucket through the S3
+        API (boto3, ListObjectsV2), using the connection options below - the same credential chain as the
+        mount when none are given.
+    type: str
+  bucket_prefix:
+    description:
+      - The prefix the bucket is mounted under (C(mount-s3 --prefix), s3fs C(bucket:/path) as C(path/)); it
+        must end with C(/). Empty for the whole bucket.
+    type: str
+    default: ''
   allow_delete:
     description:
       - The Mountpoint mount was started with C(--allow-delete), so C(unlink) must work.
@@ -56,7 +99,7 @@ options:
   allow_overwrite:
     description:
       - The Mountpoint mount was started with C(--allow-overwrite), so an overwrite with C(O_TRUNC)
-        must work.
+        must work, and on a directory bucket (1.19+) a rename onto an existing file.
       - Only with O(profile=mountpoint_s3).
     type: bool
     default: false
@@ -80,17 +123,24 @@ options:
       - Operations to run, in this order whatever the order given. Default is all of them.
       - V(create_write_read) - create a new file, write, close, read back and compare.
       - V(fsync) - create, write, fsync, close, read back.
+      - V(sync_open) - create a file opened with C(O_SYNC), write, close, read back.
       - V(append) - open an existing file with C(O_APPEND) and write.
       - V(overwrite_trunc) - open an existing file with C(O_TRUNC) and write new content.
       - V(partial_overwrite) - open an existing file read-write and write in the middle.
       - V(truncate) - truncate an existing file to half its size.
-      - V(rename_file), V(rename_dir) - rename a file; rename a directory holding a file.
+      - V(reopen_after_close) - write a file, duplicate the handle, close the original, open the file again
+        and read it, then write through the duplicate.
+      - V(rename_file), V(rename_replace), V(rename_dir) - rename a file; rename a file onto an existing one;
+        rename a directory holding a file.
       - V(unlink) - delete a file.
       - V(mkdir), V(rmdir) - create an empty directory; remove one.
       - V(symlink), V(hardlink) - create a symbolic link; a hard link to a file.
       - V(chmod) - change a file's mode to 0600 and check it.
       - V(xattr) - set and read back a C(user.) extended attribute.
       - V(sequential) - write O(size) bytes sequentially, read them back and compare.
+      - V(empty_dir) - make an empty directory and one holding a file, then list the bucket (O(bucket)) below
+        each. V(ok) when both are in the bucket; V(NO_EFFECT) when the empty one is not (Mountpoint keeps it
+        in memory only, so it is gone after a remount). Runs by default only when O(bucket) is set.
       - V(read_existing) - read each of O(existing_files) to its end, once or for O(watch) seconds. A read
         that returns fewer bytes than the file's size, or fewer or other bytes than the first read of that
         file, is a V(SHORT_READ) or V(DATA_MISMATCH); an error is its errno. It runs first, needs no
@@ -100,8 +150,9 @@ options:
         that error.
     type: list
     elements: str
-    choices: [create_write_read, fsync, append, overwrite_trunc, partial_overwrite, truncate, rename_file,
-              rename_dir, unlink, mkdir, rmdir, symlink, hardlink, chmod, xattr, sequential, read_existing]
+    choices: [create_write_read, fsync, sync_open, append, overwrite_trunc, partial_overwrite, truncate,
+              reopen_after_close, rename_file, rename_replace, rename_dir, unlink, mkdir, rmdir, symlink, hardlink,
+              chmod, xattr, sequential, empty_dir, read_existing]
   existing_files:
     description:
       - Files already on the mount to read (V(read_existing)), relative to O(path) or absolute below it.
@@ -131,8 +182,37 @@ options:
         listed in RV(problems).
     type: bool
     default: true
+  region:
+    description:
+      - With O(bucket), the AWS region of the S3 client; E(AWS_REGION) or E(AWS_DEFAULT_REGION) may also be used.
+    type: str
+  aws_profile:
+    description:
+      - With O(bucket), a named AWS profile of the host; E(AWS_PROFILE) may also be used. (O(profile) is the
+        expectation profile.) Mutually exclusive with O(access_key), O(secret_key) and O(session_token).
+    type: str
+  endpoint_url:
+    description:
+      - With O(bucket), the S3 endpoint to use instead of AWS's, as given to the mount (C(--endpoint-url),
+        s3fs C(url)); E(AWS_ENDPOINT_URL) may also be used.
+    type: str
+  access_key:
+    description:
+      - With O(bucket), an AWS access key ID; E(AWS_ACCESS_KEY_ID) may also be used. Without keys or a
+        profile boto3 finds credentials itself (environment, instance or task role), like the mount.
+    type: str
+  secret_key:
+    description:
+      - With O(bucket), the AWS secret access key; E(AWS_SECRET_ACCESS_KEY) may also be used.
+    type: str
+  session_token:
+    description:
+      - With O(bucket), an AWS session token for temporary credentials; E(AWS_SESSION_TOKEN) may also be used.
+    type: str
 extends_documentation_fragment:
   - mountkit.aws.probe
+notes:
+  - The S3 connection options and boto3 are used only with O(bucket).
 attributes:
   check_mode:
     description: In check mode nothing is written; the planned operations and expectations are returned.
@@ -161,6 +241,25 @@ EXAMPLES = r'''
     allow_delete: true
     expect:
       rename_file: [ENOSYS, EXDEV, ENOTSUP]
+
+- name: Mountpoint 1.24 on a directory bucket with --incremental-upload, probing only under probes/
+  mountkit.aws.io_semantics:
+    path: /mnt/express
+    profile: mountpoint_s3
+    version: 1.24.0
+    bucket_type: directory
+    incremental_upload: true
+    probe_dir: probes
+
+- name: Empty directories never reach the bucket on Mountpoint (read through the S3 API)
+  mountkit.aws.io_semantics:
+    path: /mnt/s3
+    profile: mountpoint_s3
+    operations: [empty_dir]
+    bucket: team-data
+    bucket_prefix: reports/
+    probe_dir: probes
+    region: eu-west-1
 
 - name: EFS, including a larger sequential transfer
   mountkit.aws.io_semantics:
@@ -280,6 +379,29 @@ leftovers:
     error:
       description: errno name of the failed removal, or V(ETIMEDOUT) when the mount hung.
       type: str
+mountpoint:
+  description:
+    - For O(profile=mountpoint_s3), which table of expectations was used and why; V(null) otherwise.
+  returned: always
+  type: dict
+  sample:
+    version: 1.16.2
+    source: mount-s3 --version
+    table: "1.16"
+    bucket_type: general_purpose
+  contains:
+    version:
+      description: The release, or V(null) when it was not known.
+      type: str
+    source:
+      description: V(version option), V(mount-s3 --version) or V(oldest table assumed).
+      type: str
+    table:
+      description: First release of the range whose table was used.
+      type: str
+    bucket_type:
+      description: The bucket type the expectations are for.
+      type: str
 hung:
   description: The step during which the mount stopped answering, or V(null).
   returned: always
@@ -303,14 +425,22 @@ problems:
 '''
 
 import os
+import subprocess
 import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.formatters import human_to_bytes
-from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
-    ALL_OPERATIONS, NOT_RUN, OPERATIONS, PROBE_DIR_NAME, READ_EXISTING, TIMED_OUT, run_probe,
+from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import (
+    aws_client, aws_connection_argument_spec, require_boto3,
 )
-from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import expected_results, result_matches
+from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
+    ALL_OPERATIONS, EMPTY_DIR, NOT_RUN, OPERATIONS, PROBE_DIR_NAME, READ_EXISTING, TIMED_OUT, run_probe,
+)
+from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import (
+    expected_results, mountpoint_table, parse_version, result_matches,
+)
+
+MOUNT_S3_DIRS = ['/usr/bin', '/usr/local/bin', '/opt/aws/mountpoint-s3/bin']
 from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import (
     check_alive, find_mount, normalize_path, parse_warnings, read_mountinfo,
 )
@@ -349,6 +479,18 @@ def existing_relative(path, name):
     return '/'.join(parts)
 
 
+def relative_probe_dir(value):
+    """probe_dir as a normalized relative path ('' for the mount root); ValueError if it leaves path."""
+    if value is None:
+        return ''
+    if value.startswith('/'):
+        raise ValueError("must be relative to path, got '%s'" % value)
+    parts = [part for part in value.split('/') if part not in ('', '.')]
+    if '..' in parts:
+        raise ValueError("must stay below path, without '..', got '%s'" % value)
+    return '/'.join(parts)
+
+
 def validate(params):
     """(errors, size, expected, existing): errors are messages naming the parameter."""
     errors = []
@@ -356,6 +498,22 @@ def validate(params):
     existing = []
     if not params['path'].startswith('/'):
         errors.append("path must be absolute, got '%s'" % params['path'])
+    try:
+        relative_probe_dir(params.get('probe_dir'))
+    except ValueError as exc:
+        errors.append('probe_dir %s' % exc)
+    if params.get('version') is not None:
+        try:
+            parse_version(params['version'])
+        except ValueError as exc:
+            errors.append('version: %s' % exc)
+    prefix = params.get('bucket_prefix') or ''
+    if prefix and (not prefix.endswith('/') or prefix.startswith('/')):
+        errors.append("bucket_prefix must end with '/' and not start with it, got '%s'" % prefix)
+    if params.get('bucket') is not None and not params['bucket']:
+        errors.append('bucket must not be empty')
+    if EMPTY_DIR in (params['operations'] or []) and not params.get('bucket'):
+        errors.append('operations: empty_dir needs bucket (the bucket is read through the S3 API)')
     if params['timeout'] <= 0:
         errors.append('timeout must be greater than 0, got %s' % params['timeout'])
     if params['watch'] < 0:
@@ -376,23 +534,79 @@ def validate(params):
     unknown = sorted(set(params['expect']) - set(ALL_OPERATIONS))
     if unknown:
         errors.append('expect has unknown operation(s) %s; known: %s' % (', '.join(unknown), ', '.join(ALL_OPERATIONS)))
-    else:
+    elif not any(item.startswith('version:') for item in errors):
         try:
             expected = expected_results(params['profile'], allow_delete=params['allow_delete'],
                                         allow_overwrite=params['allow_overwrite'], read_only=params['read_only'],
-                                        overrides=params['expect'])
+                                        overrides=params['expect'], version=params.get('version'),
+                                        bucket_type=params.get('bucket_type'),
+                                        incremental_upload=params.get('incremental_upload', False))
         except ValueError as exc:
-            parameter = 'expect' if params['expect'] and 'applies only' not in str(exc) else 'profile'
-            errors.append('%s: %s' % (parameter, exc))
+            message = str(exc)
+            if message.startswith('incremental_upload'):
+                errors.append(message)
+            elif params['expect'] and 'applies only' not in message:
+                errors.append('expect: %s' % message)
+            else:
+                errors.append('profile: %s' % message)
     return errors, size, expected, existing
 
 
-def selected_operations(requested, existing_files=()):
-    """The operations in the order they run: read_existing (whenever there are files to read) first."""
+def selected_operations(requested, existing_files=(), bucket=None):
+    """The operations in the order they run: read_existing (whenever there are files to read) first.
+
+    empty_dir joins the default set only when a bucket is given to compare with.
+    """
     first = [READ_EXISTING] if existing_files else []
+    known = list(OPERATIONS) + [EMPTY_DIR]
     if not requested:
-        return first + list(OPERATIONS)
-    return first + [name for name in OPERATIONS if name in requested]
+        return first + list(OPERATIONS) + ([EMPTY_DIR] if bucket else [])
+    return first + [name for name in known if name in requested]
+
+
+def installed_mountpoint_version(module):
+    """`mount-s3 --version` of the host as (version, None), or (None, why not)."""
+    binary = module.get_bin_path('mount-s3', opt_dirs=MOUNT_S3_DIRS)
+    if not binary:
+        return None, 'mount-s3 not found'
+    try:
+        proc = subprocess.run([binary, '--version'], capture_output=True, text=True, timeout=10, check=False)
+        return '.'.join(str(part) for part in parse_version(proc.stdout)), None
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        return None, '%s --version: %s' % (binary, exc)
+
+
+def mountpoint_choice(module, params):
+    """Which Mountpoint release the expectations are for: ({version, source, table, bucket_type}, version)."""
+    version, source = params.get('version'), 'version option'
+    if version is None:
+        version, why_not = installed_mountpoint_version(module)
+        source = 'mount-s3 --version' if version else 'oldest table assumed (%s)' % why_not
+    bucket_type = params.get('bucket_type') or 'general_purpose'
+    table = mountpoint_table(version, bucket_type)[0]
+    return dict(version=version, source=source, table=table, bucket_type=bucket_type), version
+
+
+class _AwsOptions(object):
+    """The module as aws_preflight expects it: its AWS profile is aws_profile here, profile being the expectations."""
+
+    def __init__(self, module):
+        self.params = dict(module.params, profile=module.params['aws_profile'])
+        self.fail_json = module.fail_json
+        self._name = module._name
+
+
+def bucket_lister(module, params, mount_point):
+    """keys_under(directory path on the mount) -> keys below that directory in the bucket (boto3)."""
+    require_boto3(module)
+    client = aws_client(_AwsOptions(module), 's3')
+    prefix = params.get('bucket_prefix') or ''
+
+    def keys_under(path):
+        relative = os.path.relpath(path, mount_point)
+        response = client.list_objects_v2(Bucket=params['bucket'], Prefix=prefix + relative + '/', MaxKeys=10)
+        return [item['Key'] for item in response.get('Contents', [])]
+    return keys_under
 
 
 def judge(results, expected, report_each=True):
@@ -448,35 +662,57 @@ def covering_mount(path, warn):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            profile=dict(type='str', default='none', choices=['mountpoint_s3', 's3fs', 'nfs', 'none']),
-            allow_delete=dict(type='bool', default=False),
-            allow_overwrite=dict(type='bool', default=False),
-            read_only=dict(type='bool', default=False),
-            expect=dict(type='dict', default={}),
-            operations=dict(type='list', elements='str', choices=list(ALL_OPERATIONS)),
-            existing_files=dict(type='list', elements='str', default=[]),
-            watch=dict(type='float', default=0),
-            size=dict(type='raw', default='1M'),
-            timeout=dict(type='float', default=10),
-            fail_on_mismatch=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
+    argument_spec = aws_connection_argument_spec()
+    argument_spec['aws_profile'] = dict(argument_spec.pop('profile'), aliases=[])
+    argument_spec.update(
+        path=dict(type='path', required=True),
+        profile=dict(type='str', default='none', choices=['mountpoint_s3', 's3fs', 'nfs', 'none']),
+        version=dict(type='str'),
+        bucket_type=dict(type='str', choices=['general_purpose', 'directory']),
+        incremental_upload=dict(type='bool', default=False),
+        allow_delete=dict(type='bool', default=False),
+        allow_overwrite=dict(type='bool', default=False),
+        read_only=dict(type='bool', default=False),
+        expect=dict(type='dict', default={}),
+        operations=dict(type='list', elements='str', choices=list(ALL_OPERATIONS)),
+        existing_files=dict(type='list', elements='str', default=[]),
+        watch=dict(type='float', default=0),
+        size=dict(type='raw', default='1M'),
+        timeout=dict(type='float', default=10),
+        fail_on_mismatch=dict(type='bool', default=True),
+        probe_dir=dict(type='str'),
+        bucket=dict(type='str'),
+        bucket_prefix=dict(type='str', default=''),
     )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     errors, size, expected, existing = validate(params)
     if errors:
         module.fail_json(msg='; '.join(errors))
+    mountpoint = None
+    if params['profile'] == 'mountpoint_s3':
+        mountpoint, version = mountpoint_choice(module, params)
+        expected = expected_results('mountpoint_s3', allow_delete=params['allow_delete'],
+                                    allow_overwrite=params['allow_overwrite'], read_only=params['read_only'],
+                                    overrides=params['expect'], version=version,
+                                    bucket_type=params['bucket_type'],
+                                    incremental_upload=params['incremental_upload'])
     path = normalize_path(params['path'])
-    operations = selected_operations(params['operations'], existing)
+    probe_root = os.path.join(path, relative_probe_dir(params['probe_dir'])).rstrip('/') or '/'
+    operations = selected_operations(params['operations'], existing, params['bucket'])
+    mount = covering_mount(path, module.warn)
     result = dict(changed=False, operations=operations, bytes_verified=0, leftovers=[], hung=None,
-                  mount=covering_mount(path, module.warn), problems=[])
+                  mount=mount, mountpoint=mountpoint, problems=[])
+    keys_under = None
+    if EMPTY_DIR in operations:
+        if mount is None:
+            module.fail_json(msg='operations: empty_dir needs path on a mount of bucket %s; no mount covers %s'
+                                 % (params['bucket'], path), **result)
+        keys_under = bucket_lister(module, params, mount['mount_point'])
 
     if module.check_mode:
         needs_scratch = [name for name in operations if name != READ_EXISTING]
-        result['scratch_dir'] = os.path.join(path, PROBE_DIR_NAME, uuid.uuid4().hex) if needs_scratch else None
+        result['scratch_dir'] = os.path.join(probe_root, PROBE_DIR_NAME, uuid.uuid4().hex) if needs_scratch else None
         result['outcomes'] = dict(
             (name, {'expected': list(expected[name]) if expected[name] is not None else None,
                     'observed': NOT_RUN, 'pass': None, 'detail': 'check mode: not run',
@@ -485,7 +721,7 @@ def main():
         module.exit_json(msg='check mode: would run %d operation(s) under %s' % (len(operations), path), **result)
 
     report = run_probe(path, operations, size, params['timeout'], liveness=check_alive, existing_files=existing,
-                       watch=params['watch'])
+                       watch=params['watch'], probe_root=probe_root, keys_under=keys_under)
     problems = probe_problems(report, expected, params['timeout'])
     if report['leftovers']:
         module.warn('%d path(s) under %s could not be removed (%s), e.g. %s'

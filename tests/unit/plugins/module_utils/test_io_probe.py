@@ -110,7 +110,7 @@ class TestResults:
 
     def test_precondition_is_named(self):
         outcome = ChildOutcome(errno=errno.EIO, strerror='Input/output error', step='fsync',
-                                        precondition=True, seconds=0.1)
+                               precondition=True, seconds=0.1)
         result = outcome_to_result(outcome, 10)
         assert result['observed'] == 'EIO'
         assert result['detail'] == 'EIO at precondition fsync: Input/output error'
@@ -316,3 +316,67 @@ class TestReadExisting:
         assert list(report['results']) == [READ_EXISTING, 'create_write_read']
         assert all(item['observed'] == 'ok' for item in report['results'].values())
         assert sorted(os.listdir(str(tmp_path))) == ['seed.bin']
+
+
+class TestVersionAwareOperations:
+    """The operations added for Mountpoint's release differences, on a local file system (everything works)."""
+
+    @pytest.mark.parametrize('name', ['sync_open', 'reopen_after_close', 'rename_replace'])
+    def test_local_file_system_passes(self, tmp_path, name):
+        result = run_operation(name, str(tmp_path), timeout=10)
+        assert result['observed'] == 'ok', result
+        assert result['bytes_verified'] == io_probe.SMALL
+
+    def test_rename_replace_leaves_the_source_data_at_the_target(self, tmp_path):
+        io_probe.op_rename_replace(str(tmp_path), 0)
+        assert sorted(os.listdir(str(tmp_path))) == ['rename_replace.dst']
+        assert os.path.getsize(str(tmp_path / 'rename_replace.dst')) == io_probe.SMALL
+
+    def test_reopen_after_close_writes_through_the_duplicate(self, tmp_path):
+        io_probe.op_reopen_after_close(str(tmp_path), 0)
+        assert os.path.getsize(str(tmp_path / 'reopen_after_close.dat')) == io_probe.SMALL + len(b'more')
+
+
+class TestDirectoryPair:
+    def test_pair_and_remount_check(self, tmp_path):
+        pair = io_probe.make_directory_pair(str(tmp_path))
+        assert os.path.isdir(pair['empty']) and os.path.getsize(pair['file']) == io_probe.SMALL
+        assert io_probe.check_directory_pair_after_remount(pair) is True
+        os.rmdir(pair['empty'])
+        assert io_probe.check_directory_pair_after_remount(pair) is False
+
+    def test_judge(self, tmp_path):
+        pair = {'empty': '/m/p/empty.dir', 'full': '/m/p/full.dir', 'file': '/m/p/full.dir/file.dat'}
+        listing = {'/m/p/full.dir': ['p/full.dir/file.dat'], '/m/p/empty.dir': []}
+        verdict = io_probe.judge_directory_pair(pair, listing.get)
+        assert verdict['observed'] == 'NO_EFFECT' and 'vanishes at a remount' in verdict['detail']
+        listing['/m/p/empty.dir'] = ['p/empty.dir/']
+        assert io_probe.judge_directory_pair(pair, listing.get)['observed'] == 'ok'
+        listing['/m/p/full.dir'] = []
+        verdict = io_probe.judge_directory_pair(pair, listing.get)
+        assert verdict['observed'] == 'NO_EFFECT' and 'file written' in verdict['detail']
+
+    def test_run_probe_lists_the_bucket_in_the_caller(self, tmp_path):
+        seen = []
+
+        def keys_under(path):
+            seen.append(os.path.basename(path))
+            return ['k']
+        report = run_probe(str(tmp_path), ['empty_dir'], keys_under=keys_under)
+        assert report['results']['empty_dir']['observed'] == 'ok'
+        assert seen == ['full.dir', 'empty.dir'] and report['leftovers'] == []
+
+    def test_without_a_bucket_view_it_is_an_error(self, tmp_path):
+        report = run_probe(str(tmp_path), ['empty_dir'])
+        assert report['results']['empty_dir']['observed'] == 'ERROR'
+
+
+def test_probe_root_is_made_when_missing_and_everything_stays_in_it(tmp_path):
+    root = tmp_path / 'mnt'
+    root.mkdir()
+    (root / 'existing.txt').write_bytes(b'x')
+    report = run_probe(str(root), ['create_write_read', 'mkdir'], probe_root=str(root / 'ops' / 'probes'))
+    assert report['scratch_dir'].startswith(str(root / 'ops' / 'probes' / PROBE_DIR_NAME) + '/')
+    assert report['leftovers'] == []
+    assert sorted(os.listdir(str(root))) == ['existing.txt', 'ops']
+    assert os.listdir(str(root / 'ops' / 'probes')) == []

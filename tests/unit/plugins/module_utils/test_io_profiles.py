@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.mountkit.aws.plugins.module_utils import io_profiles
 from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
-    ALL_OPERATIONS, OPERATIONS, OPERATION_FUNCTIONS, READ_EXISTING,
+    ALL_OPERATIONS, EMPTY_DIR, OPERATIONS, OPERATION_FUNCTIONS, READ_EXISTING,
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import (
     PROFILES, canonical_result, expected_results, normalize_expected, result_matches,
@@ -17,7 +17,7 @@ from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import (
 
 
 def test_every_operation_has_a_probe():
-    assert set(OPERATION_FUNCTIONS) == set(OPERATIONS)
+    assert set(OPERATION_FUNCTIONS) == set(OPERATIONS) | {EMPTY_DIR}
 
 
 @pytest.mark.parametrize('profile', ['mountpoint_s3', 's3fs', 'nfs'])
@@ -127,3 +127,104 @@ def test_canonical_result(name, canonical):
 ])
 def test_result_matches(expected, observed, matches):
     assert result_matches(expected, observed) is matches
+
+
+@pytest.mark.parametrize('text, version', [
+    ('1.16.2', (1, 16, 2)), ('v1.24', (1, 24, 0)), ('mount-s3 1.16.2', (1, 16, 2)),
+    ('mount-s3 1.16.2-unofficial+fs0.1.3\n', (1, 16, 2)), ('1.23.0-dev', (1, 23, 0)),
+])
+def test_parse_version(text, version):
+    assert io_profiles.parse_version(text) == version
+
+
+@pytest.mark.parametrize('text', ['latest', '', 'one.two', None, 1.16])
+def test_parse_version_rejects(text):
+    with pytest.raises(ValueError):
+        io_profiles.parse_version(text)
+
+
+@pytest.mark.parametrize('version, table', [
+    (None, '1.16'), ('1.10.0', '1.16'), ('1.16.2', '1.16'), ('1.18.9', '1.16'), ('1.19.0', '1.19'),
+    ('1.21.0', '1.19'), ('1.22.0', '1.22'), ('1.23.0', '1.22'), ('1.24.0', '1.24'), ('2.0.0', '1.24'),
+])
+def test_release_picks_its_range(version, table):
+    assert io_profiles.mountpoint_table(version)[0] == table
+
+
+@pytest.mark.parametrize('first, general, directory', io_profiles.MOUNTPOINT_S3_RELEASES)
+def test_every_release_table_covers_every_operation(first, general, directory):
+    for table in (general, directory):
+        assert set(table) == set(ALL_OPERATIONS)
+        for value in table.values():
+            normalize_expected(value)
+
+
+def mountpoint(version, **flags):
+    return expected_results('mountpoint_s3', version=version, **flags)
+
+
+class TestMountpointReleases:
+    """One test per release range and bucket type, from the upstream changelog and semantics."""
+
+    def test_1_16_general_purpose(self):
+        expected = mountpoint('1.16.2')
+        assert expected == expected_results('mountpoint_s3')  # the oldest table is the default
+        assert expected['rename_file'] == expected['rename_dir'] == expected['rename_replace'] == ('ENOSYS',)
+        assert expected['sync_open'] == ('EINVAL',)
+        assert expected['reopen_after_close'] == ('EIO', 'EPERM')
+        assert expected['empty_dir'] == ('NO_EFFECT',)
+        assert expected['append'] == ('EPERM',)
+
+    def test_1_16_directory_bucket_has_no_rename_yet(self):
+        expected = mountpoint('1.18.0', bucket_type='directory')
+        assert expected['rename_file'] == ('ENOSYS',)
+
+    def test_1_19_general_purpose(self):
+        expected = mountpoint('1.19.0')
+        assert expected['rename_file'] == ('ENOSYS',)
+        assert expected['rename_dir'] == ('EPERM', 'ENOSYS')
+        assert expected['rename_replace'] == ('EEXIST', 'ENOSYS')
+        assert expected['reopen_after_close'] == ('EIO', 'EPERM')
+
+    def test_1_19_directory_bucket_renames_files(self):
+        expected = mountpoint('1.19.0', bucket_type='directory')
+        assert expected['rename_file'] == ('ok',)
+        assert expected['rename_dir'] == ('EPERM',)
+        assert expected['rename_replace'] == ('EEXIST',)
+        assert mountpoint('1.19.0', bucket_type='directory', allow_overwrite=True)['rename_replace'] == ('ok',)
+        # --allow-overwrite does not make a general purpose bucket rename.
+        assert mountpoint('1.19.0', allow_overwrite=True)['rename_replace'] == ('EEXIST', 'ENOSYS')
+
+    def test_1_22_invalidates_duplicate_handles(self):
+        for bucket_type in io_profiles.BUCKET_TYPES:
+            assert mountpoint('1.22.0', bucket_type=bucket_type)['reopen_after_close'] == ('EBADF',)
+
+    def test_1_24(self):
+        expected = mountpoint('1.24.0')
+        assert expected['reopen_after_close'] == ('EBADF',)
+        assert expected['sync_open'] == ('EINVAL',)
+        assert mountpoint('1.24.0', read_only=True)['create_write_read'] == ('EROFS',)
+        assert mountpoint('1.24.0', bucket_type='directory')['rename_file'] == ('ok',)
+
+    def test_incremental_upload_appends_on_directory_buckets_only(self):
+        assert mountpoint('1.24.0', bucket_type='directory', incremental_upload=True)['append'] == ('ok',)
+        assert mountpoint('1.24.0', bucket_type='directory')['append'] == ('EPERM',)
+        with pytest.raises(ValueError, match='incremental_upload needs bucket_type directory'):
+            mountpoint('1.24.0', incremental_upload=True)
+
+    def test_release_tables_are_not_shared(self):
+        mountpoint('1.24.0', allow_delete=True, bucket_type='directory', allow_overwrite=True)
+        assert io_profiles.MOUNTPOINT_S3_DIRECTORY_1_24['unlink'] == 'EPERM'
+        assert io_profiles.MOUNTPOINT_S3_DIRECTORY_1_24['rename_replace'] == 'EEXIST'
+
+
+@pytest.mark.parametrize('flag, value', [('version', '1.24.0'), ('bucket_type', 'directory'),
+                                         ('incremental_upload', True)])
+def test_mountpoint_options_do_not_apply_to_other_profiles(flag, value):
+    with pytest.raises(ValueError, match='%s applies only to profile mountpoint_s3' % flag):
+        expected_results('s3fs', **{flag: value})
+
+
+def test_unknown_bucket_type():
+    with pytest.raises(ValueError, match='unknown bucket type'):
+        mountpoint('1.24.0', bucket_type='express')

@@ -141,3 +141,38 @@ def test_scratch_timeout_is_reported_as_hung():
     problems = io_semantics.probe_problems(report(results, hung='create scratch directory', failure=failure),
                                            expected_results('s3fs'), 2)
     assert problems == ['mount hung: no answer within 2s during create scratch directory']
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(probe_dir='../elsewhere'), "probe_dir must stay below path, without '..', got '../elsewhere'"),
+    (dict(probe_dir='/srv/probes'), "probe_dir must be relative to path, got '/srv/probes'"),
+    (dict(profile='mountpoint_s3', version='newest'), "version: not a version: 'newest'"),
+    (dict(profile='nfs', version='1.24.0'), 'profile: version applies only to profile mountpoint_s3'),
+    (dict(profile='s3fs', bucket_type='directory'), 'profile: bucket_type applies only to profile mountpoint_s3'),
+    (dict(profile='mountpoint_s3', incremental_upload=True), 'incremental_upload needs bucket_type directory'),
+    (dict(operations=['empty_dir']), 'operations: empty_dir needs bucket'),
+    (dict(bucket='b', bucket_prefix='logs'), "bucket_prefix must end with '/' and not start with it, got 'logs'"),
+    (dict(bucket='b', bucket_prefix='/logs/'), "bucket_prefix must end with '/' and not start with it"),
+    (dict(bucket=''), 'bucket must not be empty'),
+])
+def test_validate_names_each_new_parameter(overrides, message):
+    errors = io_semantics.validate(params(**overrides))[0]
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+
+
+def test_validate_versions_and_bucket_types():
+    errors, _size, expected, _existing = io_semantics.validate(params(
+        profile='mountpoint_s3', version='1.24.0', bucket_type='directory', incremental_upload=True))
+    assert errors == []
+    assert expected['append'] == ('ok',) and expected['reopen_after_close'] == ('EBADF',)
+
+
+@pytest.mark.parametrize('value, relative', [(None, ''), ('', ''), ('probes', 'probes'), ('./a//b/', 'a/b')])
+def test_probe_dir_is_relative(value, relative):
+    assert io_semantics.relative_probe_dir(value) == relative
+
+
+def test_empty_dir_joins_the_default_set_only_with_a_bucket():
+    assert 'empty_dir' not in io_semantics.selected_operations(None)
+    assert io_semantics.selected_operations(None, bucket='b')[-1] == 'empty_dir'
+    assert io_semantics.selected_operations(['empty_dir', 'fsync']) == ['fsync', 'empty_dir']
