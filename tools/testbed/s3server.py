@@ -12,6 +12,18 @@ writes them to ``DIR/s3server.env``; ``stop`` ends the server and removes DIR.
 
 The server is moto's own WSGI application behind ``GeneralPurposeAnswers``, which answers the
 requests moto mishandles the way a general purpose bucket does (see its docstring).
+
+What Mountpoint 1.17-1.24 sends beyond 1.16, against moto 5.2.5 (read in both sources):
+- RenameObject (1.19+, ``PUT /key?renameObject``, ``x-amz-rename-source``): moto stores an empty
+  destination and keeps the source; refused here with 501 NotImplemented, as a general purpose bucket.
+- PutObject with ``x-amz-write-offset-bytes`` (``--incremental-upload``, directory buckets only): moto
+  overwrites the object with the appended bytes alone; refused here the same way (the status a general
+  purpose bucket gives is inferred, not observed).
+- CreateSession (``GET /bucket?session``, S3 Express sign-in for directory buckets and ``--cache-xz``):
+  moto answers it as ListObjects (200). Not changed: directory-bucket behaviour cannot be exercised on
+  this server at all, and Mountpoint fails loudly on the unexpected answer.
+- CRC64NVME full-object checksums (1.23 ``--upload-checksums crc64nvme``), ``x-amz-checksum-mode`` on
+  HeadObject/GetObject and ``If-Match``/``If-None-Match`` on PutObject and GetObject: moto implements them.
 """
 
 import argparse
