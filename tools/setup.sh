@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # QEMU itself, so the demo, which needs no VM, does not wait for it.
 APT_PACKAGES=(
   attr ca-certificates debootstrap e2fsprogs fuse3 git jq make openssh-client shellcheck
-  rsync s3fs util-linux
+  prometheus rsync s3fs util-linux
 )
 
 install_apt_packages() {
