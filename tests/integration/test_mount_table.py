@@ -259,8 +259,8 @@ class TestNamesAndSources:
         entries = namespace.entries()
         for path, source in mounts:
             entry = find_mount(entries, os.path.join(path, 'file'))
-            assert (entry.mount_point, entry.source, entry.fstype, entry.super_options[0]) == (path, source, 'tmpfs',
-                                                                                              'rw')
+            found = (entry.mount_point, entry.source, entry.fstype, entry.super_options[0])
+            assert found == (path, source, 'tmpfs', 'rw')
             assert_agrees(namespace, path, entry)
 
         result = namespace.run_module('mountkit.aws.mount_flags', {

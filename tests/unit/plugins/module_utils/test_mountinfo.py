@@ -258,8 +258,8 @@ class TestLiveShapes:
     def test_bytes_that_are_not_escaped_stay_in_their_field(self, entries, path, mount_id, source):
         entry = find_mount(entries, path + '/file')
         assert (entry.mount_id, entry.mount_point, entry.source) == (mount_id, path, source)
-        assert (entry.fstype, entry.optional_fields, entry.super_options) == ('tmpfs', ['shared:%d' % (mount_id - 68)],
-                                                                             ['rw'])
+        peer_group = mount_id - 68
+        assert (entry.fstype, entry.optional_fields, entry.super_options) == ('tmpfs', ['shared:%d' % peer_group], ['rw'])
 
     def test_a_cut_at_other_whitespace_would_invent_a_mount(self, entries):
         # Splitting on any whitespace makes '-' a field of the mount point of 79: no mount has such a point.
