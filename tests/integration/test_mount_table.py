@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import pytest
 
 import fusehelpers
 import project_env  # noqa: E402  (tests/conftest.py puts tools/testbed on the path)
+from realparts import require_real  # noqa: E402  (tests/conftest.py puts tests/ on the path)
 from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import find_mount, read_mountinfo
 
 pytestmark = pytest.mark.integration
@@ -48,13 +50,13 @@ if libc.syscall(SYS_MOVE_MOUNT, fd, b'', AT_FDCWD, sys.argv[2].encode(),
 
 @pytest.fixture(autouse=True)
 def real_parts():
-    """These tests need root, /dev/fuse, s3fs, unshare, nsenter and findmnt; without one they fail naming it."""
+    """These tests need root, /dev/fuse, s3fs, unshare, nsenter and findmnt (require_real names the one missing)."""
     missing = fusehelpers.missing_host_requirements()
     for command in ('nsenter', 'findmnt', 'mount'):
         if missing is None and not shutil.which(command):
             missing = 'needs %s' % command
     if missing:
-        pytest.fail('live mount table tests: %s' % missing)
+        require_real('mount namespaces with tmpfs and s3fs mounts', missing)
 
 
 class Namespace(object):
@@ -208,6 +210,8 @@ class TestPropagatedCopy:
 class TestMountBeneath:
     def test_a_mount_placed_beneath_is_reached_only_when_the_top_one_goes(self, private_namespace, tmp_path,
                                                                           run_module):
+        if tuple(int(part) for part in re.match(r'(\d+)\.(\d+)', os.uname().release).groups()) < (6, 5):
+            require_real('a kernel with move_mount(MOVE_MOUNT_BENEATH), Linux 6.5 or later', os.uname().release)
         namespace = private_namespace
         stack, stage = str(tmp_path / 'stack'), str(tmp_path / 'stage')
         os.makedirs(stack)
