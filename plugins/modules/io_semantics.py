@@ -662,8 +662,9 @@ def covering_mount(path, warn):
 
 
 def main():
-    argument_spec = aws_connection_argument_spec()
-    argument_spec['aws_profile'] = dict(argument_spec.pop('profile'), aliases=[])
+    # The connection options without their amazon.aws aliases: 'profile' here names the expectations.
+    argument_spec = dict((name, dict(spec, aliases=[])) for name, spec in aws_connection_argument_spec().items())
+    argument_spec['aws_profile'] = argument_spec.pop('profile')
     argument_spec.update(
         path=dict(type='path', required=True),
         profile=dict(type='str', default='none', choices=['mountpoint_s3', 's3fs', 'nfs', 'none']),

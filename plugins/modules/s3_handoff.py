@@ -376,7 +376,7 @@ def main():
         module.fail_json(msg='hand-off through %s failed: %s%s' % (module.params['path'], ' | '.join(handoff.problems),
                                                                    left), **result)
     module.exit_json(msg='hand-off through %s works both ways: %d bytes reached s3://%s/%s intact; the object put '
-                         'through the API read back whole after %.2fs%s'
+                         'through the API read back whole after %ss%s'
                          % (module.params['path'], handoff.to_s3['bytes'], handoff.bucket, handoff.to_s3['key'],
                             handoff.from_s3['seconds_to_appear'], left), **result)
 
