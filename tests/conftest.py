@@ -21,6 +21,7 @@ import project_env  # noqa: E402  (needs the path above)
 from s3server import S3Server  # noqa: E402  (needs the path above)
 from realparts import REQUIRE_REAL  # noqa: E402  (needs the path above)
 
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under CI every skip, whatever raised it, is a failure that keeps its reason."""

@@ -46,7 +46,8 @@ def test_lost_restart_is_applied_by_the_next_run():
     assert [m['action'] for m in decided] == ['remount', 'remount']
     record = model.updated_record(state['record'], decided, {'/mnt/a'})
     assert record == {'/mnt/a': 'a2', '/mnt/b': 'b1', '/other': 'x'}
-    again, _ = model.decide_all(mounts, {'mounts': state['mounts'], 'record': record}, fstypes=FUSE)
+    again, no_problems = model.decide_all(mounts, {"mounts": state["mounts"], "record": record}, fstypes=FUSE)
+    assert no_problems == []
     assert [m['action'] for m in again] == ['none', 'remount']
 
 
