@@ -157,8 +157,8 @@ def summary_table(results):
 
 def summary_text(results, counts):
     """The table as one text, and the counts; no line ends in blanks (YAML block style needs that)."""
-    lines = summary_table(results) + ['%d pass, %d fail, %d skipped' % (counts['pass'], counts['fail'],
-                                                                       counts['skipped'])]
+    total = '%d pass, %d fail, %d skipped' % (counts['pass'], counts['fail'], counts['skipped'])
+    lines = summary_table(results) + [total]
     return '\n'.join(line.rstrip() for line in lines)
 
 
