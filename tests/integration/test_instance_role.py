@@ -20,12 +20,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
+from realparts import require_real
 from systemd_host import docker_run_args  # tests/conftest.py puts tools/testbed on the path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -161,8 +161,8 @@ class InstanceHost(object):
         proc = subprocess.run(['docker', 'exec', self.name] + list(argv), capture_output=True, text=True,
                               timeout=timeout, check=False)
         if check and proc.returncode != 0:
-            raise AssertionError('%s on %s failed (rc %d): %s%s' % (' '.join(argv), self.name, proc.returncode,
-                                                                  proc.stdout, proc.stderr))
+            raise AssertionError('%s on %s failed (rc %d): %s%s'
+                                 % (' '.join(argv), self.name, proc.returncode, proc.stdout, proc.stderr))
         return proc
 
     def sh(self, script, check=True, timeout=120):
@@ -288,7 +288,7 @@ def start_host(platform, tmp_path_factory, request):
     image = IMAGES[platform]
     missing = missing_part(image)
     if missing:
-        pytest.fail('instance-role tests need %s' % missing)
+        require_real(missing, 'instance-role tests')
     host = InstanceHost(image, str(tmp_path_factory.mktemp('role-%s' % platform)))
     request.addfinalizer(host.stop)
     return host.start()

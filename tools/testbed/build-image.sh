@@ -14,10 +14,13 @@ else
   SUITE=bookworm
   IMAGE=${MOUNTKIT_IMAGE:-mountkit/debian-systemd:bookworm}
 fi
+APT_OPTIONS=()
 case "$SUITE" in
-  bookworm) LIBFUSE2=libfuse2 ;;
-  # The 64-bit time_t transition renamed the library package.
-  trixie | sid) LIBFUSE2=libfuse2t64 ;;
+  bookworm) SUITE_PACKAGES=(libfuse2) ;;
+  # The 64-bit time_t transition renamed the FUSE 2 library package; docker.io only recommends its CLI.
+  trixie) SUITE_PACKAGES=(libfuse2t64 docker-cli) ;;
+  # sid's Release file expires within days, which a mirror's snapshot may have passed.
+  sid) SUITE_PACKAGES=(libfuse2t64 docker-cli); APT_OPTIONS=(-o Acquire::Check-Valid-Until=false) ;;
   *) echo "build-image.sh: unknown suite '$SUITE' (bookworm, trixie or sid)" >&2; exit 2 ;;
 esac
 MIRROR=${MOUNTKIT_MIRROR:-http://deb.debian.org/debian}
@@ -27,7 +30,7 @@ BASE_PACKAGES=(
 # What the roles need at converge, baked in so converge does not depend on the mirror. Installed by apt
 # inside the root file system, because debootstrap does not see that fuse3 provides `fuse`.
 # python3-boto3: the preflight modules run on the host, with its credentials.
-ROLE_PACKAGES=("$LIBFUSE2" gnupg curl s3fs docker.io python3-boto3)
+ROLE_PACKAGES=("${SUITE_PACKAGES[@]}" gnupg curl s3fs docker.io python3-boto3)
 
 recipe=$( { cat "${BASH_SOURCE[0]}"; echo "$MIRROR $SUITE"; } | sha256sum | cut -c1-16)
 current=$(docker image inspect -f '{{ index .Config.Labels "io.mountkit.recipe" }}' "$IMAGE" 2>/dev/null || true)
@@ -46,7 +49,7 @@ debootstrap --variant=minbase --include="$(IFS=,; echo "${BASE_PACKAGES[*]}")" "
 # Services must not start while packages are baked.
 printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
 chmod +x "$rootfs/usr/sbin/policy-rc.d"
-chroot "$rootfs" apt-get update -q >&2
+chroot "$rootfs" apt-get "${APT_OPTIONS[@]}" update -q >&2
 chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
   "${ROLE_PACKAGES[@]}" >&2
 chroot "$rootfs" apt-get clean

@@ -271,8 +271,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         token = self.headers.get(TOKEN_HEADER)
         # A token that is sent must be valid, also where IMDSv1 is allowed.
-        if (token is None and not self.service.args.imdsv1) or (token is not None
-                                                               and not self.service.token_valid(token)):
+        missing = token is None and not self.service.args.imdsv1
+        if missing or (token is not None and not self.service.token_valid(token)):
             self.service.count("unauthorized")
             self.reply(401, "Unauthorized")
             return
