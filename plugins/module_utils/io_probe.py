@@ -53,7 +53,10 @@ OPERATIONS = (
 READ_EXISTING = 'read_existing'
 # Compares the mount with the bucket seen through the S3 API; runs only when asked and given that view.
 EMPTY_DIR = 'empty_dir'
-ALL_OPERATIONS = OPERATIONS + (EMPTY_DIR, READ_EXISTING)
+# Holds many files open for writing at once (Mountpoint 1.24 caps them); runs only when asked.
+OPEN_WRITERS = 'open_writers'
+DEFAULT_OPEN_WRITERS = 16
+ALL_OPERATIONS = OPERATIONS + (EMPTY_DIR, OPEN_WRITERS, READ_EXISTING)
 
 PROBE_DIR_NAME = '.mountkit-probe'
 DEFAULT_SIZE = 1024 * 1024
@@ -440,6 +443,25 @@ def make_directory_pair(workdir):
     return {'empty': empty, 'full': full, 'file': os.path.join(full, FULL_DIR_FILE)}
 
 
+def op_open_writers(workdir, count):
+    """Open count new files for writing at once, write a byte to each, then close them all."""
+    handles = []
+    try:
+        for number in range(1, count + 1):
+            with _Step('open of writer %d (%d open)' % (number, len(handles))):
+                handles.append(os.open(os.path.join(workdir, 'writer-%04d.dat' % number),
+                                       os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            with _Step('write to writer %d' % number):
+                _write_all(handles[-1], b'w')
+        while handles:
+            with _Step('close of writer %d' % len(handles)):
+                os.close(handles.pop())
+    finally:
+        for handle in handles:
+            _close_quietly(handle)
+    return {'writers': count}
+
+
 def op_empty_dir(workdir, size):
     return make_directory_pair(workdir)
 
@@ -623,6 +645,7 @@ OPERATION_FUNCTIONS = {
     'xattr': op_xattr,
     'sequential': op_sequential,
     'empty_dir': op_empty_dir,
+    'open_writers': op_open_writers,
 }
 
 
@@ -774,7 +797,7 @@ def _run_empty_dir(scratch, timeout, keys_under):
 
 
 def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TIMEOUT, liveness=None,
-              existing_files=(), watch=0.0, probe_root=None, keys_under=None):
+              existing_files=(), watch=0.0, probe_root=None, keys_under=None, open_writers=DEFAULT_OPEN_WRITERS):
     """Run operations in a fresh scratch directory under probe_root (default path) and clean up after them.
 
     empty_dir needs keys_under(directory path) -> the bucket's keys below that directory.
@@ -820,6 +843,10 @@ def run_probe(path, operations=OPERATIONS, size=DEFAULT_SIZE, timeout=DEFAULT_TI
             continue
         if name == EMPTY_DIR:
             result = _run_empty_dir(scratch, timeout, keys_under)
+        elif name == OPEN_WRITERS:
+            result = outcome_to_result(run_in_child(op_open_writers, (scratch, open_writers), timeout), timeout)
+            if result['observed'] == OK:
+                result['detail'] = '%d files were open for writing at once' % open_writers
         else:
             result = run_operation(name, scratch, size, timeout)
         _record(report, name, result, scratch, timeout, liveness)

@@ -72,6 +72,12 @@ options:
       - Only with O(profile=mountpoint_s3) and O(bucket_type=directory).
     type: bool
     default: false
+  open_writers:
+    description:
+      - How many files V(open_writers) holds open for writing at once; 1 to 4096.
+      - On Mountpoint each open writer reserves a write part (8 MiB by default) of memory while it is open.
+    type: int
+    default: 16
   probe_dir:
     description:
       - Directory below O(path), relative to it, where the scratch directory is made, for example a
@@ -141,6 +147,9 @@ options:
       - V(empty_dir) - make an empty directory and one holding a file, then list the bucket (O(bucket)) below
         each. V(ok) when both are in the bucket; V(NO_EFFECT) when the empty one is not (Mountpoint keeps it
         in memory only, so it is gone after a remount). Runs by default only when O(bucket) is set.
+      - V(open_writers) - open O(open_writers) new files for writing at once, write a byte to each, close
+        them. Mountpoint 1.24 caps files open for writing (from C(--memory-target)); past the cap an open
+        fails with V(ENOMEM). Runs only when listed.
       - V(read_existing) - read each of O(existing_files) to its end, once or for O(watch) seconds. A read
         that returns fewer bytes than the file's size, or fewer or other bytes than the first read of that
         file, is a V(SHORT_READ) or V(DATA_MISMATCH); an error is its errno. It runs first, needs no
@@ -152,7 +161,7 @@ options:
     elements: str
     choices: [create_write_read, fsync, sync_open, append, overwrite_trunc, partial_overwrite, truncate,
               reopen_after_close, rename_file, rename_replace, rename_dir, unlink, mkdir, rmdir, symlink, hardlink,
-              chmod, xattr, sequential, empty_dir, read_existing]
+              chmod, xattr, sequential, empty_dir, open_writers, read_existing]
   existing_files:
     description:
       - Files already on the mount to read (V(read_existing)), relative to O(path) or absolute below it.
@@ -434,7 +443,8 @@ from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import 
     aws_client, aws_connection_argument_spec, require_boto3,
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
-    ALL_OPERATIONS, EMPTY_DIR, NOT_RUN, OPERATIONS, PROBE_DIR_NAME, READ_EXISTING, TIMED_OUT, run_probe,
+    ALL_OPERATIONS, EMPTY_DIR, NOT_RUN, OPEN_WRITERS, OPERATIONS, PROBE_DIR_NAME, READ_EXISTING, TIMED_OUT,
+    run_probe,
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import (
     expected_results, mountpoint_table, parse_version, result_matches,
@@ -512,6 +522,8 @@ def validate(params):
         errors.append("bucket_prefix must end with '/' and not start with it, got '%s'" % prefix)
     if params.get('bucket') is not None and not params['bucket']:
         errors.append('bucket must not be empty')
+    if not 1 <= params.get('open_writers', 16) <= 4096:
+        errors.append('open_writers must be 1 to 4096, got %s' % params['open_writers'])
     if EMPTY_DIR in (params['operations'] or []) and not params.get('bucket'):
         errors.append('operations: empty_dir needs bucket (the bucket is read through the S3 API)')
     if params['timeout'] <= 0:
@@ -558,7 +570,7 @@ def selected_operations(requested, existing_files=(), bucket=None):
     empty_dir joins the default set only when a bucket is given to compare with.
     """
     first = [READ_EXISTING] if existing_files else []
-    known = list(OPERATIONS) + [EMPTY_DIR]
+    known = list(OPERATIONS) + [EMPTY_DIR, OPEN_WRITERS]
     if not requested:
         return first + list(OPERATIONS) + ([EMPTY_DIR] if bucket else [])
     return first + [name for name in known if name in requested]
@@ -682,6 +694,7 @@ def main():
         timeout=dict(type='float', default=10),
         fail_on_mismatch=dict(type='bool', default=True),
         probe_dir=dict(type='str'),
+        open_writers=dict(type='int', default=16),
         bucket=dict(type='str'),
         bucket_prefix=dict(type='str', default=''),
     )
@@ -722,7 +735,8 @@ def main():
         module.exit_json(msg='check mode: would run %d operation(s) under %s' % (len(operations), path), **result)
 
     report = run_probe(path, operations, size, params['timeout'], liveness=check_alive, existing_files=existing,
-                       watch=params['watch'], probe_root=probe_root, keys_under=keys_under)
+                       watch=params['watch'], probe_root=probe_root, keys_under=keys_under,
+                       open_writers=params['open_writers'])
     problems = probe_problems(report, expected, params['timeout'])
     if report['leftovers']:
         module.warn('%d path(s) under %s could not be removed (%s), e.g. %s'

@@ -147,3 +147,14 @@ def test_probe_dir_keeps_every_leftover_in_the_named_location(server, bucket, bu
     after = dict((item['Key'], item['ETag']) for item in client.list_objects_v2(Bucket=bucket)['Contents'])
     assert [key for key in after if key not in before and not key.startswith('ops/probes/')] == []
     assert dict((key, after[key]) for key in before) == before
+
+
+def test_many_files_open_for_writing_below_any_cap(server, bucket, bucket_mounts, run_module):
+    mounted = bucket_mounts('mount-s3', server, bucket, ['--allow-delete'])
+    result = run_module('mountkit.aws.io_semantics', {'path': mounted.mount_point, 'profile': 'mountpoint_s3',
+                                                      'version': '1.16.2', 'allow_delete': True,
+                                                      'operations': ['open_writers'], 'open_writers': 12})
+    assert not result.get('failed'), result.get('msg')
+    outcome = result['outcomes']['open_writers']
+    assert outcome['observed'] == 'ok' and outcome['detail'] == '12 files were open for writing at once'
+    assert result['leftovers'] == [] and keys(server, bucket) == []

@@ -380,3 +380,16 @@ def test_probe_root_is_made_when_missing_and_everything_stays_in_it(tmp_path):
     assert report['leftovers'] == []
     assert sorted(os.listdir(str(root))) == ['existing.txt', 'ops']
     assert os.listdir(str(root / 'ops' / 'probes')) == []
+
+
+def test_open_writers_holds_them_all_open(tmp_path):
+    report = run_probe(str(tmp_path), ['open_writers'], open_writers=5)
+    result = report['results']['open_writers']
+    assert result['observed'] == 'ok' and result['detail'] == '5 files were open for writing at once'
+    assert report['leftovers'] == []
+
+
+def test_open_writers_names_the_open_that_failed(tmp_path):
+    with pytest.raises(OSError) as caught:
+        io_probe.op_open_writers(str(tmp_path / 'missing'), 3)
+    assert caught.value.probe_step == 'open of writer 1 (0 open)'

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.mountkit.aws.plugins.module_utils import io_profiles
 from ansible_collections.mountkit.aws.plugins.module_utils.io_probe import (
-    ALL_OPERATIONS, EMPTY_DIR, OPERATIONS, OPERATION_FUNCTIONS, READ_EXISTING,
+    ALL_OPERATIONS, OPERATIONS, OPERATION_FUNCTIONS, READ_EXISTING,
 )
 from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import (
     PROFILES, canonical_result, expected_results, normalize_expected, result_matches,
@@ -17,7 +17,7 @@ from ansible_collections.mountkit.aws.plugins.module_utils.io_profiles import (
 
 
 def test_every_operation_has_a_probe():
-    assert set(OPERATION_FUNCTIONS) == set(OPERATIONS) | {EMPTY_DIR}
+    assert set(OPERATION_FUNCTIONS) == set(ALL_OPERATIONS) - {READ_EXISTING}
 
 
 @pytest.mark.parametrize('profile', ['mountpoint_s3', 's3fs', 'nfs'])
@@ -228,3 +228,14 @@ def test_mountpoint_options_do_not_apply_to_other_profiles(flag, value):
 def test_unknown_bucket_type():
     with pytest.raises(ValueError, match='unknown bucket type'):
         mountpoint('1.24.0', bucket_type='express')
+
+
+def test_open_writers_cap_only_from_1_24():
+    assert mountpoint('1.22.0')['open_writers'] == ('ok',)
+    assert mountpoint('1.24.0')['open_writers'] == ('ok', 'ENOMEM')
+    assert expected_results('s3fs')['open_writers'] == ('ok',)
+
+
+@pytest.mark.parametrize('name', ['empty_dir', 'open_writers', 'sync_open'])
+def test_read_only_refuses_every_scratch_operation(name):
+    assert mountpoint('1.24.0', read_only=True)[name] == ('EROFS',)

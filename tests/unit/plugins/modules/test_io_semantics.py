@@ -176,3 +176,14 @@ def test_empty_dir_joins_the_default_set_only_with_a_bucket():
     assert 'empty_dir' not in io_semantics.selected_operations(None)
     assert io_semantics.selected_operations(None, bucket='b')[-1] == 'empty_dir'
     assert io_semantics.selected_operations(['empty_dir', 'fsync']) == ['fsync', 'empty_dir']
+
+
+@pytest.mark.parametrize('count', [0, 5000])
+def test_open_writers_bounds(count):
+    errors = io_semantics.validate(params(open_writers=count))[0]
+    assert errors == ['open_writers must be 1 to 4096, got %d' % count]
+
+
+def test_open_writers_runs_only_when_listed():
+    assert 'open_writers' not in io_semantics.selected_operations(None, bucket='b')
+    assert io_semantics.selected_operations(['open_writers', 'fsync']) == ['fsync', 'open_writers']
