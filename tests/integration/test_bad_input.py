@@ -243,6 +243,8 @@ MODULE_CASES = [
          ['operations: empty_dir needs bucket']),
     Case('io_semantics-bucket-prefix-without-slash', 'io_semantics', {'bucket': 'mk-any', 'bucket_prefix': 'logs'},
          ["bucket_prefix must end with '/' and not start with it, got 'logs'"]),
+    Case('io_semantics-open-writers-zero', 'io_semantics', {'operations': ['open_writers'], 'open_writers': 0},
+         ['open_writers must be 1 to 4096, got 0']),
     Case('s3_handoff-without-probe-dir', 's3_handoff', {}, ['missing required arguments: probe_dir']),
     Case('s3_handoff-probe-dir-outside-path', 's3_handoff', {'probe_dir': 'handoff/../..'},
          ["probe_dir must name a directory below path, without '..', got 'handoff/../..'"]),
