@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 import fusehelpers
+from realparts import require_real
 from s3server import S3Server
 
 pytestmark = pytest.mark.integration
@@ -32,7 +33,7 @@ BACKENDS = {
 def real_fuse():
     missing = fusehelpers.missing_host_requirements()
     if missing:
-        pytest.fail('s3_handoff needs real FUSE mounts: %s' % missing)
+        require_real('FUSE on this machine', missing)
 
 
 @pytest.fixture(scope='module')

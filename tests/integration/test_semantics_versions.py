@@ -20,6 +20,7 @@ import uuid
 import pytest
 
 import fusehelpers
+from realparts import require_real
 import hostbed
 from project_env import ansible_env
 from s3server import S3Server
@@ -35,7 +36,7 @@ CREDENTIALS = dict(access_key='testing', secret_key='testing', region='us-east-1
 def real_fuse():
     missing = fusehelpers.missing_host_requirements()
     if missing:
-        pytest.fail('these tests need real FUSE mounts: %s' % missing)
+        require_real('FUSE on this machine', missing)
 
 
 @pytest.fixture(scope='module')
