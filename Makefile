@@ -60,5 +60,12 @@ molecule:
 scenario: setup
 	molecule test -s $(SCENARIO)
 
+# Opt-in, never part of `make test`: the platform scenario on Debian sid, which changes daily
+# (molecule/opt-in/README.md).
+.PHONY: scenario-sid
+scenario-sid: setup-demo
+	bash tools/testbed/build-image.sh sid >/dev/null
+	MOLECULE_GLOB='molecule/opt-in/*/molecule.yml' molecule test -s platform_sid
+
 clean:
 	rm -rf build reports
