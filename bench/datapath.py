@@ -35,6 +35,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 
@@ -111,6 +112,35 @@ class Host:
             raise benchlib.BenchError("no daemon found for %s" % missing)
 
 
+class SlowLink:
+    """bench/slowlink.py before a server: what the host uses instead of the server (endpoint, and the server's
+    pid for the probes)."""
+
+    def __init__(self, cleanup, server, state, rtt_ms, mbps_per_connection):
+        self.pid = server.pid
+        log = open(os.path.join(state, "slowlink.log"), "w", encoding="utf-8")
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with  # stopped by cleanup
+            [sys.executable, os.path.join(benchlib.BENCH, "slowlink.py"), "--upstream-port",
+             server.endpoint.rsplit(":", 1)[1], "--rtt-ms", str(rtt_ms), "--mbps", str(mbps_per_connection)],
+            stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+        cleanup.push("stop slowlink", self.stop)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("port="):
+            raise benchlib.BenchError("bench/slowlink.py did not start; see %s/slowlink.log" % state)
+        self.endpoint = "http://127.0.0.1:%s" % line.split("=", 1)[1]
+        benchlib.log("slowlink on %s: +%s ms round trip, %s MB/s per connection, before %s" % (
+            self.endpoint, rtt_ms, mbps_per_connection, server.endpoint))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Probe:
     """CPU of the daemon, the server and the machine, and the daemon's and server's peak RSS, over one step."""
 
@@ -164,19 +194,32 @@ def main(cleanup, argv):  # pylint: disable=too-many-locals,too-many-statements
                       help="boto3 max_concurrency; default 10, the role's s3fs_parallel_count")
     opts.add_argument("--part-size", default="8M", help="boto3 part size (default 8M, mount-s3's default)")
     opts.add_argument("--server", choices=["s3s-fs", "moto"], default="s3s-fs", help="S3 server (default s3s-fs)")
+    opts.add_argument("--rtt-ms", type=float, default=0.0,
+                      help="put bench/slowlink.py before the server: round-trip time it adds (default: no proxy)")
+    opts.add_argument("--link-mbps", type=float, default=0.0,
+                      help="with the proxy: MB/s per connection and direction (default 80 when --rtt-ms is set)")
     args = opts.parse_args(argv)
+    if args.link_mbps and not args.rtt_ms:
+        opts.error("--link-mbps needs --rtt-ms (use --rtt-ms 0.001 for a bandwidth cap alone)")
+    if args.rtt_ms and not args.link_mbps:
+        args.link_mbps = 80.0
     size, file_size, part = parse_size(args.size), parse_size(args.file_size), parse_size(args.part_size)
     name = NAME if args.server == "s3s-fs" else "%s-%s" % (NAME, args.server)
+    if args.rtt_ms:
+        name += "-link"
     tuning = tuning_option_names()
     result = {"name": name, "machine": benchlib.machine(), "settings": {
         "rounds": args.rounds, "warmup": args.warmup, "server": args.server, "size_bytes": size,
         "files": args.files, "file_size_bytes": file_size, "api_concurrency": args.concurrency,
-        "api_part_size_bytes": part, "s3fs_stock_drops": tuning}}
+        "api_part_size_bytes": part, "s3fs_stock_drops": tuning,
+        "link": {"rtt_ms": args.rtt_ms, "mbps_per_connection": args.link_mbps} if args.rtt_ms else None}}
 
     state = benchlib.state_dir(cleanup, NAME, args.keep_logs)
     deb = benchlib.mount_s3_deb()
     server = benchlib.start_endpoint(cleanup, args.server, state, [BUCKET])
-    client = benchlib.s3_client(server.endpoint)
+    client = benchlib.s3_client(server.endpoint)  # the controller's checks go straight to the server
+    if args.rtt_ms:
+        server = SlowLink(cleanup, server, state, args.rtt_ms, args.link_mbps)
     host = Host("mountkit-bench-datapath-%d" % os.getpid(), server)
     benchlib.start_host(cleanup, host.name, NAME, tmp_tmpfs=True)
     benchlib.wait_hosts([host.name])
