@@ -1,14 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Option logic of the efs role: validation and rendering of efs_mounts by the mountkit.aws.efs_options filter."""
+"""Option logic of the efs role: validation (plan_efs) and rendering (efs_render) of efs_mounts."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import pytest
+import os
 
-from ansible.errors import AnsibleFilterError
-from ansible_collections.mountkit.aws.plugins.filter.efs_options import FilterModule, efs_options
+import pytest
+import yaml
+
+from ansible_collections.mountkit.aws.plugins.module_utils import plan_efs
 
 FS = 'fs-0123456789abcdef0'
 AP = 'fsap-0123456789abcdef0'
@@ -16,8 +18,17 @@ RECOMMENDED = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,
 LIVE = ['vers=4.1', 'rsize=1048576', 'wsize=1048576', 'hard', 'timeo=600', 'retrans=2', 'noresvport']
 
 
-def render(mounts, **kwargs):
-    return efs_options(mounts, **kwargs)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+with open(os.path.join(ROOT, 'roles', 'efs', 'defaults', 'main.yml')) as handle:
+    DEFAULTS = yaml.safe_load(handle)
+
+
+def render(mounts, helper='nfs', region='', dns_suffix='', allow_soft=False, nofail=True):
+    """The planner with the role's defaults and the given settings, on a host that tells nothing."""
+    settings = dict(DEFAULTS, efs_mounts=mounts, efs_mount_helper=helper, efs_region=region,
+                    efs_dns_suffix=dns_suffix, efs_allow_soft=allow_soft, efs_nofail=nofail)
+    result = plan_efs.plan(settings, {})
+    return {'mounts': result['mounts'], 'problems': result['problems']}
 
 
 def one(mount, **kwargs):
@@ -32,8 +43,8 @@ def problems(mounts, **kwargs):
     return render(mounts, **kwargs)['problems']
 
 
-def test_filter_is_registered():
-    assert FilterModule().filters() == {'efs_options': efs_options}
+def test_live_mounts_of_both_helpers_are_nfs():
+    assert 'nfs4' in plan_efs.FSTYPES
 
 
 # --- plain NFS ---------------------------------------------------------------------------------------------
@@ -46,12 +57,16 @@ def test_nfs_defaults_are_exactly_aws_recommendation_plus_nofail():
     assert mount['line'] == '%s /mnt/efs nfs4 %s,_netdev,nofail 0 0' % (mount['src'], RECOMMENDED)
     assert mount['state'] == 'mounted'
     assert mount['expect'] == {
+        'path': '/mnt/efs',
         'fstype': 'nfs4',
         'source': mount['src'],
         'options_present': LIVE,
         'options_absent': ['soft'],
         'fstab_options_present': ['_netdev', 'nofail'],
+        'propagation': 'any',
+        'check_alive': True,
     }
+    assert mount['probe'] == {'profile': 'nfs', 'read_only': False, 'allow_delete': False, 'allow_overwrite': False}
 
 
 def test_nofail_can_be_dropped_globally_and_per_mount():
@@ -103,8 +118,9 @@ def test_overrides_replace_the_recommended_value_in_place():
                     'options': ['timeo=900', 'vers=4.0', 'noatime', 'rsize=65536', 'hard', 'noresvport']})
     assert rendered['opts'] == ('nfsvers=4.0,rsize=65536,wsize=1048576,hard,timeo=900,retrans=2,noresvport,'
                                 '_netdev,nofail,noatime')
+    # noatime is a per-mount flag the kernel shows as given.
     assert rendered['expect']['options_present'] == ['vers=4.0', 'rsize=65536', 'wsize=1048576', 'hard', 'timeo=900',
-                                                     'retrans=2', 'noresvport']
+                                                     'retrans=2', 'noresvport', 'noatime']
 
 
 def test_soft_with_opt_in_replaces_hard_and_is_expected_live():
@@ -138,6 +154,7 @@ def test_duplicates_of_always_rendered_options_are_dropped():
     (['retrans=0'], False, 'retrans needs a positive whole number'),
     (['timeo=600', 'timeo=900'], False, 'efs_mounts[0].options[1] sets timeo a second time'),
     (['noatime,nodiratime'], False, 'efs_mounts[0].options[0] must be one mount option without blanks, commas'),
+    (["a'b"], False, 'must be one mount option'),
     (['a b'], False, 'must be one mount option'),
     ([''], False, 'must be one mount option'),
     ([3], False, 'must be one mount option'),
@@ -255,7 +272,7 @@ def test_bad_subpaths(subpath):
 @pytest.mark.parametrize('key, value, message', [
     ('mount_target_ip', '10.0.0.256', 'must be an IPv4 or IPv6 address'),
     ('az', 'use1-az1', "must be an Availability Zone name such as 'us-east-1a'"),
-    ('region', 'us-east', "must be an AWS Region such as 'us-east-1'"),
+    ('region', 'us-east', "must be a region name such as eu-west-1"),
     ('access_point', 'fsap-XYZ', 'must be an access point id'),
     ('state', 'unmounted', 'must be one of mounted, present, absent'),
     ('tls_port', 1, 'has unknown keys tls_port'),
@@ -292,9 +309,11 @@ def test_repeated_and_nested_paths():
         {'file_system_id': FS, 'path': '/mnt/efs-team', 'mount_target_ip': '10.0.0.1'},
     ]
     assert problems(mounts) == [
-        "efs_mounts[2].path repeats '/mnt/efs' of efs_mounts[0]; list each mount point once",
-        "efs_mounts[1].path '/mnt/efs/inner' lies inside efs_mounts[0].path '/mnt/efs'; EFS mounts must not be nested",
-        "efs_mounts[1].path '/mnt/efs/inner' lies inside efs_mounts[2].path '/mnt/efs'; EFS mounts must not be nested",
+        "efs_mounts[1].path '/mnt/efs/inner' and efs_mounts[0].path '/mnt/efs' lie inside each other; mount points "
+        "must not be nested",
+        "efs_mounts[2].path '/mnt/efs' is already efs_mounts[0].path; every mount needs its own path",
+        "efs_mounts[2].path '/mnt/efs' and efs_mounts[1].path '/mnt/efs/inner' lie inside each other; mount points "
+        "must not be nested",
     ]
 
 
@@ -306,12 +325,11 @@ def test_bad_structure():
 
 def test_bad_global_region():
     assert problems({'file_system_id': FS, 'path': '/m', 'mount_target_ip': '10.0.0.1'}, region='virginia') == [
-        "efs_region must be an AWS Region such as 'us-east-1', got 'virginia'"]
+        "efs_region must be a region name such as eu-west-1, got 'virginia'"]
 
 
-def test_unresolved_helper_is_an_error():
-    with pytest.raises(AnsibleFilterError, match="helper must be 'nfs' or 'efs'"):
-        render([], helper='auto')
+def test_unknown_helper_is_named():
+    assert render([], helper='fuse')['problems'] == ["efs_mount_helper must be one of auto, efs, nfs, got 'fuse'"]
 
 
 def test_absent_mounts_render_their_path():
