@@ -411,7 +411,7 @@ def test_killed_mount_s3_is_reported_missing(killed_daemons):
 
 def failed_mounts_in_summary(run):
     """Paths whose mount_flags check the summary table of verify.yml (printed before it fails) lists as failed."""
-    summary = [result['msg'] for name, result in run.task_results() if name == 'Show the summary'][0]
+    summary = [result['msg'] for name, result in run.task_results() if name == 'Show the summary'][0].splitlines()
     return sorted(path for path in PATHS.values()
                   if [line for line in summary if path in line and 'mount_flags' in line and 'fail' in line])
 
