@@ -187,6 +187,12 @@ ROLE_CASES = [
           "got 'fs-12ab'"]),
     Case('efs-id-uppercase-hex', 'efs', {'efs_mounts': [efs(file_system_id='fs-0123456789ABCDEF0')]},
          ["efs_mounts[0].file_system_id must be a file system id", "got 'fs-0123456789ABCDEF0'"]),
+    Case('efs-port-range-privileged', 'efs', {'efs_utils_port_range_lower': 80, 'efs_mounts': [efs()]},
+         ["efs_utils_port_range_lower must be a whole number between 1024 and 65535, got '80'"]),
+    Case('efs-utils-config-bad-key', 'efs', {'efs_utils_config': {'mount': {'Bad Key': 'x'}}, 'efs_mounts': [efs()]},
+         ['efs_utils_config must map section names', 'these are not: mount.Bad Key']),
+    Case('efs-nested-paths', 'efs', {'efs_mounts': [efs(), efs(path='/mnt/bad/efs/inner')]},
+         ["efs_mounts[1].path '/mnt/bad/efs/inner' and efs_mounts[0].path '/mnt/bad/efs' lie inside each other"]),
 ]
 
 MODULE_CASES = [
