@@ -187,6 +187,12 @@ ROLE_CASES = [
           "got 'fs-12ab'"]),
     Case('efs-id-uppercase-hex', 'efs', {'efs_mounts': [efs(file_system_id='fs-0123456789ABCDEF0')]},
          ["efs_mounts[0].file_system_id must be a file system id", "got 'fs-0123456789ABCDEF0'"]),
+    Case('efs-port-range-privileged', 'efs', {'efs_utils_port_range_lower': 80, 'efs_mounts': [efs()]},
+         ["efs_utils_port_range_lower must be a whole number between 1024 and 65535, got '80'"]),
+    Case('efs-utils-config-bad-key', 'efs', {'efs_utils_config': {'mount': {'Bad Key': 'x'}}, 'efs_mounts': [efs()]},
+         ['efs_utils_config must map section names', 'these are not: mount.Bad Key']),
+    Case('efs-nested-paths', 'efs', {'efs_mounts': [efs(), efs(path='/mnt/bad/efs/inner')]},
+         ["efs_mounts[1].path '/mnt/bad/efs/inner' and efs_mounts[0].path '/mnt/bad/efs' lie inside each other"]),
     # --- mount_watch ------------------------------------------------------------------------------------
     Case('mount_watch-relative-path', 'mount_watch', {'mount_watch_mounts': [{'path': 'mnt/data'}]},
          ["mount_watch_mounts[0].path must be an absolute, normalized path without a trailing '/', got 'mnt/data'"]),
@@ -272,6 +278,34 @@ MODULE_CASES = [
     Case('efs_preflight-bad-mount-target-ip', 'efs_preflight',
          {'file_system_id': EFS_ID, 'mount_target_ip': '10.0.0.300'},
          ["mount_target_ip must be an IP address, got '10.0.0.300'"]),
+    Case('io_semantics-probe-dir-outside-path', 'io_semantics', {'probe_dir': 'probes/../../etc'},
+         ["probe_dir must stay below path, without '..', got 'probes/../../etc'"]),
+    Case('io_semantics-probe-dir-absolute', 'io_semantics', {'probe_dir': '/tmp/probes'},
+         ["probe_dir must be relative to path, got '/tmp/probes'"]),
+    Case('io_semantics-bad-version', 'io_semantics', {'profile': 'mountpoint_s3', 'version': 'latest'},
+         ["version: not a version: 'latest' (use a release such as 1.16.2)"]),
+    Case('io_semantics-version-of-another-profile', 'io_semantics', {'profile': 's3fs', 'version': '1.24.0'},
+         ['profile: version applies only to profile mountpoint_s3']),
+    Case('io_semantics-unknown-bucket-type', 'io_semantics', {'profile': 'mountpoint_s3', 'bucket_type': 'express'},
+         ['bucket_type', 'general_purpose, directory', 'express']),
+    Case('io_semantics-incremental-upload-on-general-purpose', 'io_semantics',
+         {'profile': 'mountpoint_s3', 'incremental_upload': True},
+         ['incremental_upload needs bucket_type directory']),
+    Case('io_semantics-empty-dir-without-bucket', 'io_semantics', {'operations': ['empty_dir']},
+         ['operations: empty_dir needs bucket']),
+    Case('io_semantics-bucket-prefix-without-slash', 'io_semantics', {'bucket': 'mk-any', 'bucket_prefix': 'logs'},
+         ["bucket_prefix must end with '/' and not start with it, got 'logs'"]),
+    Case('io_semantics-open-writers-zero', 'io_semantics', {'operations': ['open_writers'], 'open_writers': 0},
+         ['open_writers must be 1 to 4096, got 0']),
+    Case('s3_handoff-without-probe-dir', 's3_handoff', {}, ['missing required arguments: probe_dir']),
+    Case('s3_handoff-probe-dir-outside-path', 's3_handoff', {'probe_dir': 'handoff/../..'},
+         ["probe_dir must name a directory below path, without '..', got 'handoff/../..'"]),
+    Case('s3_handoff-probe-dir-absolute', 's3_handoff', {'probe_dir': '/srv/handoff'},
+         ["probe_dir must be a directory relative to path, got '/srv/handoff'"]),
+    Case('s3_handoff-zero-appear-timeout', 's3_handoff', {'probe_dir': 'handoff', 'appear_timeout': 0},
+         ['appear_timeout must be greater than 0, got 0']),
+    Case('s3_handoff-bucket-prefix-without-slash', 's3_handoff', {'probe_dir': 'handoff', 'bucket_prefix': 'logs'},
+         ["bucket_prefix must end with '/' and not start with it, got 'logs'"]),
 ]
 
 
@@ -332,9 +366,9 @@ def test_role_rejects_bad_input(case, role_results):
 def module_args(case, directory, server):
     """The case's arguments, completed so that a module that ignored them would act on directory or bucket."""
     args = dict(case.variables)
-    if case.target in ('mount_flags', 'io_semantics') and 'mounts' not in args:
+    if case.target in ('mount_flags', 'io_semantics', 's3_handoff') and 'mounts' not in args:
         args.setdefault('path', directory)
-    if case.target == 's3_preflight':
+    if case.target in ('s3_preflight', 's3_handoff'):
         args.update(bucket=server.bucket, endpoint_url=server.endpoint, access_key='testing', secret_key='testing',
                     region='us-east-1', profile='')
     if case.target == 'efs_preflight':
