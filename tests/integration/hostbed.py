@@ -61,7 +61,7 @@ for mount_point in $(awk '$(NF-2) ~ /^fuse/ && $5 != "/" {print $5}' /proc/1/mou
 done
 cp /root/.mountkit-pristine/fstab /etc/fstab
 cp /root/.mountkit-pristine/fuse.conf /etc/fuse.conf
-rm -rf /etc/s3fs /etc/mountkit /run/mountkit-s3fs.json /var/cache/s3fs /var/cache/mount-s3*
+rm -rf /etc/s3fs /etc/mountkit /run/mountkit /run/mountkit-s3fs.json /var/cache/s3fs /var/cache/mount-s3*
 '''
 
 

@@ -101,7 +101,7 @@ def test_credential_files_are_root_only(path, mode, holds, converged, host_bed):
     pytest.param('units', 'cat /etc/systemd/system/%s' % UNIT, id='systemd-unit'),
     pytest.param('processes', 'cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "', id='process-command-lines'),
     pytest.param('journal', 'journalctl --no-pager --output=cat', id='journal'),
-    pytest.param('records', 'cat /run/mountkit-s3fs.json', id='s3fs-mount-record'),
+    pytest.param('records', 'cat /run/mountkit/s3fs.json', id='s3fs-mount-record'),
 ])
 def test_keys_stay_out_of_host_files_and_processes(place, command, converged, host_bed):
     assert converged['s3fs'].rc == 0 and converged['mountpoint_s3'].rc == 0
