@@ -149,9 +149,10 @@ def summary_table(results):
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = []
     for index, row in enumerate(rows):
-        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        # Every column padded, so the details start in one column too.
+        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row))
         detail = results[index - 1]["detail"] if index else "detail"
-        lines.append((line + "  " + detail).rstrip() if detail else line)
+        lines.append((line + "  " + detail).rstrip())
     return lines
 
 

@@ -20,10 +20,12 @@ def test_summary_has_a_header_and_one_aligned_line_per_result():
     lines = verify_report.summary_table(RESULTS)
     assert lines[0].split() == ['host', 'backend', 'path', 'check', 'status', 'detail']
     assert len(lines) == 4
-    assert lines[2].endswith('fail  append: expected ok, got EIO')
-    # Columns line up: every status starts at the same offset.
+    assert lines[2].endswith('fail     append: expected ok, got EIO')
+    # Columns line up: every status starts at the same offset, and so does every detail.
     offsets = set(line.index(status) for line, status in zip(lines[1:], ('pass', 'fail', 'skipped')))
     assert len(offsets) == 1
+    details = set(line.index(detail) for line, detail in zip([lines[0]] + lines[2:], ('detail', 'append', 'read-only')))
+    assert len(details) == 1
 
 
 def test_junit_has_one_testcase_per_result_with_failures_and_skips():
