@@ -193,8 +193,10 @@ def numeric_id(name, kind, at, facts, problems):
     known = facts.get(kind) or {}
     if known.get(name) is not None:
         return str(known[name])
-    if facts.get('check_mode'):
-        return name  # an earlier role of the play may create it; the real run resolves it
+    if name not in known or facts.get('check_mode'):
+        # Not looked up (an audit that only needs the expectations), or check mode, where an earlier role
+        # of the play may still create it.
+        return name
     problems.append("%s '%s' is not a %s on this host; create it first or give a number"
                     % (at, name, 'user' if kind == 'users' else 'group'))
     return name
