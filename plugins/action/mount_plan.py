@@ -54,8 +54,6 @@ class ActionModule(ActionBase):
         facts = args.get('facts') or {}
         plan = planner(backend).plan(settings, facts)
         mounts, problems = plan['mounts'], list(plan['problems'])
-        # Anything else a planner returns (facts it read, the tool version it planned for) is passed on.
-        result.update((key, value) for key, value in plan.items() if key not in ('mounts', 'problems'))
         if args.get('state') is not None and not problems:
             mounts, refused = mount_model.decide_all(mounts, args['state'], args.get('changed_paths') or (),
                                                      getattr(planner(backend), 'FSTYPES', None))
