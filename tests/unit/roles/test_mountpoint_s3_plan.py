@@ -148,7 +148,9 @@ def test_expectations_and_probe():
 def test_digest_changes_with_options_and_secrets_but_secrets_stay_out_of_the_plan():
     keys = dict(aws_access_key_id='AKIAEXAMPLE', aws_secret_access_key='s3cr3t/Value')
     first = one(facts={'version': '1.16.2'}, **keys)
-    rotated = one(facts={'version': '1.16.2'}, **dict(keys, aws_secret_access_key='other'))
+    rotated_keys = dict(keys)
+    rotated_keys['aws_secret_access_key'] = 'other'
+    rotated = one(facts={'version': '1.16.2'}, **rotated_keys)
     changed = one(facts={'version': '1.16.2'}, metadata_ttl='2', **keys)
     assert len({first['digest'], rotated['digest'], changed['digest']}) == 3
     assert 's3cr3t' not in repr(first) and 'AKIAEXAMPLE' not in repr(first)
