@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # QEMU itself, so the demo, which needs no VM, does not wait for it.
 APT_PACKAGES=(
   attr ca-certificates debootstrap e2fsprogs fuse3 git jq make openssh-client shellcheck
-  prometheus rsync s3fs util-linux
+  rsync s3fs util-linux
 )
 
 install_apt_packages() {
@@ -26,6 +26,20 @@ install_apt_packages() {
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
+}
+
+# promtool checks the alerting rules and the metrics exposition. Only the tool is taken from Debian's
+# prometheus package: installing the package would also start a Prometheus server on every address.
+install_promtool() {
+  command -v promtool >/dev/null 2>&1 && return
+  local dir
+  dir=$(mktemp -d)
+  log "installing promtool from Debian's prometheus package"
+  (cd "$dir" && apt-get download -q prometheus 2>/dev/null) \
+    || { apt-get update -q && (cd "$dir" && apt-get download -q prometheus); }
+  dpkg-deb -x "$dir"/prometheus_*.deb "$dir/root"
+  install -m 0755 "$dir/root/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$dir"
 }
 
 ensure_docker() {
@@ -76,6 +90,7 @@ link_collection() {
 }
 
 install_apt_packages
+install_promtool
 ensure_docker
 install_venv
 link_collection
