@@ -66,7 +66,9 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - mountkit.aws.aws_connection
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 notes:
   - The region defaults to the one in the container instance ARN.
   - In check mode the state is read and the change reported, but not made, and nothing is waited for.
@@ -125,11 +127,11 @@ running_tasks:
 import json
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import (
-    aws_client, aws_connection_argument_spec, aws_errors, describe_error, require_boto3)
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.mountkit.aws.plugins.module_utils.aws_preflight import aws_errors, describe_error
 
 STATUS_FOR_STATE = {'drained': 'DRAINING', 'active': 'ACTIVE'}
 
@@ -212,8 +214,7 @@ class Drain(object):
 
 
 def main():
-    argument_spec = aws_connection_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         state=dict(type='str', choices=['drained', 'active'], required=True),
         introspection_url=dict(type='str', default='http://localhost:51678/v1/metadata'),
         introspection_timeout=dict(type='float', default=5),
@@ -223,8 +224,8 @@ def main():
         poll_interval=dict(type='float', default=5),
         fail_on_timeout=dict(type='bool', default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_by={'cluster': 'container_instance'})
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True,
+                              required_by={'cluster': 'container_instance'})
     params = module.params
     if params['wait_timeout'] < 0:
         module.fail_json(msg='wait_timeout must be 0 or more seconds, got %s' % params['wait_timeout'])
@@ -246,8 +247,8 @@ def main():
                              msg='No ECS agent answers at %s: not an ECS container instance' % params['introspection_url'])
         cluster, instance = found
 
-    require_boto3(module)
-    client = aws_client(module, 'ecs', region=params.get('region') or region_of(instance))
+    region = module.region or region_of(instance)
+    client = module.client('ecs', **({'region': region} if region else {}))
     drain = Drain(module, client, cluster, instance)
     described = drain.describe()
     before = described.get('status')
