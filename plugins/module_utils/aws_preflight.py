@@ -2,11 +2,12 @@
 # Copyright: (c) 2026, mountkit.aws maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""boto3 plumbing shared by the mountkit.aws preflight modules.
+"""boto3 plumbing shared by the mountkit.aws modules that call AWS.
 
-Builds clients from the connection options of the ``mountkit.aws.aws_connection`` doc fragment (the same
-names, aliases and environment fallbacks as amazon.aws) and sorts AWS errors into the few kinds a preflight
-reports differently: denied, bad credentials, not found, unreachable, anything else.
+Sorts AWS errors into the few kinds a check reports differently (denied, bad credentials, not found,
+unreachable, anything else) and gives AnsibleAWSModule clients the short timeouts of a check. For
+io_semantics, whose optional S3 listing is not an AWS module's job, it also builds a client from connection
+options named like amazon.aws's (``aws_connection_argument_spec``).
 
 boto3 is optional at import time so that modules import (and fail with a clear message) without it.
 """
@@ -51,7 +52,7 @@ _CREDENTIAL_CODES = frozenset((
 
 
 def aws_connection_argument_spec():
-    """The argument spec for the options of the aws_connection doc fragment."""
+    """Connection options named like amazon.aws's, with its aliases and environment fallbacks."""
     return dict(
         region=dict(type='str', aliases=['aws_region'],
                     fallback=(env_fallback, ['AWS_REGION', 'AWS_DEFAULT_REGION'])),
