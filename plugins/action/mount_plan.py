@@ -61,7 +61,8 @@ class ActionModule(ActionBase):
         # Backend-wide choices a planner makes (efs: the mount helper) go to the tasks as they are.
         result.update((key, value) for key, value in plan.items() if key not in ('mounts', 'problems'))
         result.update(changed=False, backend=backend, mounts=mounts, problems=problems,
-                      expectations=[dict(mount['expect'], backend=backend) for mount in mounts
+                      # Items of mount_flags' mounts option, as they are: pass them straight to it.
+                      expectations=[mount['expect'] for mount in mounts
                                     if mount.get('state') == 'mounted' and mount.get('expect')])
         if problems and args.get('fail_on_problems', True):
             result.update(failed=True, msg='; '.join(problems))

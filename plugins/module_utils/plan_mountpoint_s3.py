@@ -624,7 +624,9 @@ def planned(settings, mount, method, version):
             'allow_delete': bool(values.get('allow_delete')),
             'allow_overwrite': bool(values.get('allow_overwrite')),
             'version': version or None,
-            'bucket_type': bucket_type(mount),
+            # io_semantics names bucket types with '_' (general_purpose), Mountpoint's flag with '-'.
+            'bucket_type': bucket_type(mount).replace('-', '_'),
+            'incremental_upload': bool(values.get('incremental_upload')),
         },
     }
     # The secrets enter the digest only as part of the hash, so a rotated key restarts the mount.

@@ -99,7 +99,9 @@ mounts:
       description: With O(state), why that action.
       type: str
 expectations:
-  description: The RV(mounts[].expect) of the mounts that should be mounted, each with C(backend).
+  description:
+    - The RV(mounts[].expect) of the mounts that should be mounted, in order; they can be passed as they are to
+      O(mountkit.aws.mount_flags#module:mounts).
   returned: always
   type: list
   elements: dict

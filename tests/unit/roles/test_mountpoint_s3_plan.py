@@ -141,8 +141,11 @@ def test_expectations_and_probe():
         'options_present': ['nosuid', 'nodev', 'ro', 'allow_other'], 'options_absent': [],
         'fstab_options_present': ['_netdev', 'nosuid', 'nodev'], 'check_alive': True}
     assert planned['probe'] == {'profile': 'mountpoint_s3', 'read_only': True, 'allow_delete': False,
-                                'allow_overwrite': False, 'version': '1.24.0', 'bucket_type': 'directory'}
+                                'allow_overwrite': False, 'version': '1.24.0', 'bucket_type': 'directory',
+                                'incremental_upload': False}
     assert planner.FSTYPES == ('fuse',)
+    # io_semantics spells the bucket types with '_'.
+    assert one()['probe']['bucket_type'] == 'general_purpose'
 
 
 def test_digest_changes_with_options_and_secrets_but_secrets_stay_out_of_the_plan():
