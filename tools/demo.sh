@@ -5,7 +5,8 @@
 # 2. starts a disposable systemd container `mountkit-demo` running its own Docker engine;
 # 3. runs `ansible-playbook site.yml -i inventories/local` (Docker propagation, a Mountpoint for Amazon S3
 #    mount and an s3fs mount under /srv/shared);
-# 4. runs playbooks/verify.yml (flags, liveness and I/O semantics of every mount) and prints the report;
+# 4. runs playbooks/verify.yml (flags, liveness, a read of existing files, and, since the host is disposable,
+#    the I/O semantics write probes in a .mountkit-demo directory under each mount) and prints the report;
 # 5. removes the container and stops the server, unless MOUNTKIT_DEMO_KEEP=1 (then `tools/demo.sh clean`
 #    removes them later).
 set -euo pipefail
@@ -68,8 +69,9 @@ docker exec "$HOST" sh -c 'mkdir -p /etc/docker && printf "%s\n" "{\"iptables\":
 say "ansible-playbook site.yml -i inventories/local"
 ansible-playbook site.yml -i inventories/local
 
-say "ansible-playbook playbooks/verify.yml -i inventories/local"
-ansible-playbook playbooks/verify.yml -i inventories/local
+# A production audit writes nothing by default; the demo's host is disposable, so it names a probe location.
+say "ansible-playbook playbooks/verify.yml -i inventories/local -e mountkit_verify_probe_dir=.mountkit-demo"
+ansible-playbook playbooks/verify.yml -i inventories/local -e mountkit_verify_probe_dir=.mountkit-demo
 
 say "Reports: $MOUNTKIT_REPORT_DIR/mountkit-verify.json and .xml"
 if [[ "${MOUNTKIT_DEMO_KEEP:-0}" == 1 ]]; then
