@@ -209,6 +209,22 @@ def secret_problems(value, at, forbidden=':'):
     return []
 
 
+TRUE = ('true', 'yes', 'on', '1', 'y', 't')
+FALSE = ('false', 'no', 'off', '0', 'n', 'f', '')
+
+
+def to_bool(value):
+    """A YAML or string boolean as Ansible reads one; None and '' are false; ValueError for anything else."""
+    if isinstance(value, bool):
+        return value
+    text = '' if value is None else str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError(value)
+
+
 def slug(path):
     """A file-name-safe name for a mount point: '/mnt/a b/c' -> 'mnt-a_b-c'."""
     return re.sub(r'[^A-Za-z0-9._-]', '_', str(path).strip('/').replace('/', '-')) or 'root'

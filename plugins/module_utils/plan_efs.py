@@ -48,20 +48,6 @@ EFS_UTILS_ONLY = ('tls', 'notls', 'iam', 'accesspoint', 'awsprofile', 'awscredsu
 # efs-utils options that have a key of their own in a mount definition.
 DEDICATED = {'tls': 'tls', 'notls': 'tls', 'iam': 'iam', 'accesspoint': 'access_point', 'awsprofile': 'awsprofile',
              'region': 'region', 'az': 'az', 'mounttargetip': 'mount_target_ip'}
-TRUE = ('true', 'yes', 'on', '1', 'y', 't')
-FALSE = ('false', 'no', 'off', '0', 'n', 'f')
-
-
-def to_bool(value):
-    """A YAML or string boolean; ValueError otherwise."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise ValueError(value)
 
 
 def is_dns_name(name):
@@ -105,7 +91,7 @@ class MountCheck(object):
         if value is None:
             return default
         try:
-            return to_bool(value)
+            return mount_rules.to_bool(value)
         except ValueError:
             self.problem(key, 'must be true or false, got %r' % (value,))
             return default
@@ -301,7 +287,7 @@ def setting_problems(settings):
     for name in ('efs_utils_install', 'efs_utils_fips_mode', 'efs_utils_retry_nfs_mount_command', 'efs_utils_watchdog',
                  'efs_ecs_volume_plugin', 'efs_nofail', 'efs_allow_soft', 'efs_verify'):
         try:
-            to_bool(settings.get(name))
+            mount_rules.to_bool(settings.get(name))
         except ValueError:
             problems.append("%s must be true or false, got '%s'" % (name, settings.get(name)))
     problems.extend(config_problems(settings.get('efs_utils_config')))
@@ -350,7 +336,7 @@ def choose_helper(settings, facts):
 
 def installable(settings, facts):
     try:
-        install = to_bool(settings.get('efs_utils_install'))
+        install = mount_rules.to_bool(settings.get('efs_utils_install'))
     except ValueError:
         return False
     return install and bool(facts.get('distribution') == 'Amazon' or settings.get('efs_utils_package_src')
@@ -368,7 +354,7 @@ def host_problems(settings, facts, helper):
             "efs_mount_helper is efs, but /sbin/mount.efs is missing and %s. Upstream publishes no .deb: build one "
             "with ./build-deb.sh from a release tag of github.com/aws/efs-utils and set efs_utils_package_src or "
             "efs_utils_package_url, or use efs_mount_helper nfs"
-            % ('efs_utils_install is false' if not to_bool(settings.get('efs_utils_install'))
+            % ('efs_utils_install is false' if not mount_rules.to_bool(settings.get('efs_utils_install'))
                else '%s has no amazon-efs-utils package' % facts.get('distribution')))
     fmt = {'Debian': 'deb', 'RedHat': 'rpm'}.get(facts.get('os_family'))
     if package and fmt and not str(package).endswith('.' + fmt):
@@ -426,7 +412,7 @@ def plan(settings, facts):
     if mount_rules.region_problems(region, 'efs_region'):
         region = ''
     try:
-        allow_soft, nofail = to_bool(settings.get('efs_allow_soft')), to_bool(settings.get('efs_nofail'))
+        allow_soft, nofail = mount_rules.to_bool(settings.get('efs_allow_soft')), mount_rules.to_bool(settings.get('efs_nofail'))
     except ValueError:
         allow_soft, nofail = False, True
     ctx = {'helper': helper, 'region': region, 'allow_soft': allow_soft, 'nofail': nofail, 'why_nfs': why_nfs}

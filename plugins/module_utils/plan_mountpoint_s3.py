@@ -120,8 +120,6 @@ INTERFACE_RE = re.compile(r'^[A-Za-z0-9_.:@-]{1,15}$')
 ENV_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 S3_URI_RE = re.compile(r'^s3://([^/]+)/(.*)$')
 EXTRA_ARG_RE = re.compile(r'^--([A-Za-z0-9][A-Za-z0-9-]*)(=[^\s,"\\]*)?$')
-TRUE = ('true', 'yes', 'on', '1', 'y', 't')
-FALSE = ('false', 'no', 'off', '0', 'n', 'f', '')
 # mount-s3 refuses a memory target under 512 MiB.
 MIN_MEMORY_TARGET = 512
 
@@ -138,17 +136,6 @@ def parse_version(text):
     """'mount-s3 1.16.2' (or '1.16.2') -> '1.16.2'; '' when there is none."""
     match = re.search(r'([0-9]+\.[0-9]+\.[0-9]+)', str(text or ''))
     return match.group(1) if match else ''
-
-
-def to_bool(value):
-    if isinstance(value, bool):
-        return value
-    text = '' if value is None else str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise ValueError(value)
 
 
 def systemd_escape_path(path):
@@ -197,7 +184,7 @@ class MountCheck(object):
         if value is None:
             return default
         try:
-            return to_bool(value)
+            return mount_rules.to_bool(value)
         except ValueError:
             self.problem(key, "must be true or false, got '%s'" % value)
             return default
@@ -464,7 +451,7 @@ def target_version(settings, facts):
     """(version the mounts will run with, what it is); version '' when not known before installing."""
     installed = parse_version(facts.get('version'))
     pinned = str(settings.get('mountpoint_s3_version') or 'latest')
-    install = to_bool(settings.get('mountpoint_s3_install', True))
+    install = mount_rules.to_bool(settings.get('mountpoint_s3_install', True))
     if install and VERSION_RE.match(pinned):
         return pinned, 'mountpoint_s3_version pins %s' % pinned
     if installed:
@@ -569,7 +556,7 @@ def plan(settings, facts):
                 problems.append("%s[%d]: access keys and environment need the systemd method (an fstab entry "
                                 "cannot carry them); set mountpoint_s3_mount_method to systemd or auto, or use an "
                                 "instance role or profile" % (VAR, mount['index']))
-    install = to_bool(settings.get('mountpoint_s3_install', True))
+    install = mount_rules.to_bool(settings.get('mountpoint_s3_install', True))
     if 'version' in facts and not install and not parse_version(facts.get('version')) and checked:
         problems.append('mountpoint_s3_install is false, but %s --version does not answer; install mount-s3 or '
                         'set mountpoint_s3_install to true' % settings.get('mountpoint_s3_binary'))

@@ -167,3 +167,14 @@ def test_secrets_are_never_shown():
 def test_slug():
     assert rules.slug('/mnt/a b/c') == 'mnt-a_b-c'
     assert rules.slug('/') == 'root'
+
+
+@pytest.mark.parametrize('value, expected', [(True, True), ('yes', True), ('On', True), (1, True), (False, False),
+                                             ('no', False), (None, False), ('', False), (0, False)])
+def test_to_bool(value, expected):
+    assert rules.to_bool(value) is expected
+
+
+def test_to_bool_refuses_anything_else():
+    with pytest.raises(ValueError):
+        rules.to_bool('maybe')
