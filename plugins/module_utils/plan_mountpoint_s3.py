@@ -614,6 +614,10 @@ def planned(settings, mount, method, version):
             # io_semantics names bucket types with '_' (general_purpose), Mountpoint's flag with '-'.
             'bucket_type': bucket_type(mount).replace('-', '_'),
             'incremental_upload': bool(values.get('incremental_upload')),
+            # Where the S3 API finds the mount's objects, for the hand-off check (credentials stay in
+            # mountpoint_s3_mounts[index]).
+            's3': {'index': mount['index'], 'bucket': mount['bucket'], 'prefix': mount['prefix'] or '',
+                   'region': values.get('region') or None, 'endpoint_url': values.get('endpoint_url') or None},
         },
     }
     # The secrets enter the digest only as part of the hash, so a rotated key restarts the mount.

@@ -214,8 +214,8 @@ def render(mount, index, settings, facts, version, problems):
     own_passwd = text(mount.get('passwd_file'))
     passwd_file = own_passwd or '%s/passwd-%s' % (settings.get('s3fs_passwd_dir'), rules.slug(path))
     region = text(mount.get('region')) or text(settings.get('s3fs_region'))
-    url = text(mount.get('url')) or text(settings.get('s3fs_url'))
-    url = url or ('https://s3.%s.amazonaws.com' % region if region else '')
+    custom_url = text(mount.get('url')) or text(settings.get('s3fs_url'))
+    url = custom_url or ('https://s3.%s.amazonaws.com' % region if region else '')
     cache_dir = text(mount.get('cache_dir'))
     allow_other = bool(pick(mount, 'allow_other', settings.get('s3fs_allow_other')))
     nofail = bool(pick(mount, 'nofail', settings.get('s3fs_nofail')))
@@ -292,7 +292,11 @@ def render(mount, index, settings, facts, version, problems):
             'fstab_options_present': ['_netdev'] + (['nofail'] if nofail else []),
             'check_alive': True,
         },
-        'probe': {'profile': 's3fs', 'read_only': read_only, 'allow_delete': False, 'allow_overwrite': False},
+        'probe': {'profile': 's3fs', 'read_only': read_only, 'allow_delete': False, 'allow_overwrite': False,
+                  # Where the S3 API finds the mount's objects, for the hand-off check (credentials stay in
+                  # s3fs_mounts[index]).
+                  's3': {'index': index, 'bucket': bucket, 'prefix': prefix, 'region': region or None,
+                         'endpoint_url': custom_url or None}},
     }
 
 

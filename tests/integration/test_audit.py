@@ -102,7 +102,8 @@ def world(host_bed, mount_s3_deb, tmp_path_factory):
             assert run.rc == 0, run.describe()
         runs = {}
         before = listing(server)
-        for name, extra in (('default', {}), ('opt-in', {'mountkit_verify_probe_dir': PROBE_DIR})):
+        for name, extra in (('default', {}),
+                            ('opt-in', {'mountkit_verify_probe_dir': PROBE_DIR, 'mountkit_verify_handoff': True})):
             reports = str(tmp_path_factory.mktemp('reports-' + name))
             run = host_bed.playbook(VERIFY, extra_vars=dict(variables, mountkit_report_dir=reports,
                                                             mountkit_verify_timeout=20, **extra))
@@ -142,7 +143,9 @@ def test_default_audit_reads_existing_files_and_skips_writes_with_a_reason(world
         write = found[(path, 'io_semantics')]
         assert write['status'] == 'skipped'
         assert 'none named (mountkit_verify_probe_dir or mountkit_verify_probe_dirs)' in write['detail']
-    assert report['counts'] == {'pass': 2 * len(MOUNTS), 'fail': 0, 'skipped': len(MOUNTS)}
+        handoff = found[(path, 's3_handoff')]
+        assert handoff['status'] == 'skipped' and handoff['detail'] == 'opt-in (mountkit_verify_handoff: true)'
+    assert report['counts'] == {'pass': 2 * len(MOUNTS), 'fail': 0, 'skipped': 2 * len(MOUNTS)}
 
 
 def test_opt_in_audit_probes_each_mount_in_its_probe_location(world):
@@ -151,9 +154,16 @@ def test_opt_in_audit_probes_each_mount_in_its_probe_location(world):
     for path in MOUNTS:
         write = found[(path, 'io_semantics')]
         assert write['status'] == 'pass', write
+        handoff = found[(path, 's3_handoff')]
         if not path.endswith('-ro'):
             assert '%s/%s/.mountkit-probe/' % (path, PROBE_DIR) in write['detail'], write
-    assert report['counts']['fail'] == 0 and report['counts']['skipped'] == 0
+            # Written through the mount, read through the S3 API, and the other way round.
+            assert handoff['status'] == 'pass', handoff
+            assert handoff['details']['to_s3']['match'] is True and handoff['details']['from_s3']['match'] is True
+            assert handoff['details']['to_s3']['key'].startswith(MOUNTS[path][1] + PROBE_DIR + '/')
+        else:
+            assert handoff['status'] == 'skipped' and handoff['detail'] == 'read-only mount', handoff
+    assert report['counts']['fail'] == 0 and report['counts']['skipped'] == 1
 
 
 @pytest.mark.parametrize('name', ['default', 'opt-in'])
@@ -174,10 +184,10 @@ def test_summary_prints_as_one_aligned_table(world):
     assert isinstance(summary, str)
     lines = summary.splitlines()
     assert lines[0].split() == ['host', 'backend', 'path', 'check', 'status', 'detail']
-    table = lines[:1 + 3 * len(MOUNTS)]
+    table = lines[:1 + 4 * len(MOUNTS)]
     # Every status starts at the same column.
     assert len(set(line.index(line.split()[4]) for line in table)) == 1
-    assert any(line.startswith('%d pass, 0 fail, %d skipped' % (2 * len(MOUNTS), len(MOUNTS))) for line in lines)
+    assert any(line.startswith('%d pass, 0 fail, %d skipped' % (2 * len(MOUNTS), 2 * len(MOUNTS))) for line in lines)
 
 
 BAD_SETTINGS = [
@@ -193,6 +203,9 @@ BAD_SETTINGS = [
     ({'mountkit_verify_read_count': -1}, "mountkit_verify_read_count must be a whole number 0 or more, got '-1'"),
     ({'mountkit_verify_timeout': 0}, "mountkit_verify_timeout must be a positive number of seconds, got '0'"),
     ({'mountkit_verify_io': 'maybe'}, "mountkit_verify_io must be true or false, got 'maybe'"),
+    ({'mountkit_verify_handoff': 'maybe'}, "mountkit_verify_handoff must be true or false, got 'maybe'"),
+    ({'mountkit_verify_handoff': True}, "mountkit_verify_handoff writes only in a probe location: set "
+                                        "mountkit_verify_probe_dir or mountkit_verify_probe_dirs too"),
 ]
 
 

@@ -142,7 +142,9 @@ def test_expectations_and_probe():
         'fstab_options_present': ['_netdev', 'nosuid', 'nodev'], 'check_alive': True}
     assert planned['probe'] == {'profile': 'mountpoint_s3', 'read_only': True, 'allow_delete': False,
                                 'allow_overwrite': False, 'version': '1.24.0', 'bucket_type': 'directory',
-                                'incremental_upload': False}
+                                'incremental_upload': False,
+                                's3': {'index': 0, 'bucket': 'fast--use1-az4--x-s3', 'prefix': '', 'region': None,
+                                       'endpoint_url': None}}
     assert planner.FSTYPES == ('fuse',)
     # io_semantics spells the bucket types with '_'.
     assert one()['probe']['bucket_type'] == 'general_purpose'

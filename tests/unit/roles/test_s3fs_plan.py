@@ -89,7 +89,9 @@ def test_public_read_only_mount_with_cache_and_an_overridden_tuning_option():
                                  'options_present': ['ro'], 'fstab_options_present': ['_netdev'],
                                  'check_alive': True}
     assert planned['probe'] == {'profile': 's3fs', 'read_only': True, 'allow_delete': False,
-                                'allow_overwrite': False}
+                                'allow_overwrite': False,
+                                's3': {'index': 0, 'bucket': 'media', 'prefix': '', 'region': None,
+                                       'endpoint_url': 'http://127.0.0.1:9000'}}
 
 
 def test_instance_role_is_the_default_and_an_empty_role_passes_none():
