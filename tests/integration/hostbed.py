@@ -132,17 +132,20 @@ class PlaybookRun(object):
 class HostBed(object):
     """A systemd container named ``name``; ``start()`` runs it, ``stop()`` removes it."""
 
-    def __init__(self, workdir, name=None, image=IMAGE):
+    def __init__(self, workdir, name=None, image=IMAGE, network='host'):
         self.workdir = workdir
         self.name = name or 'mountkit-pytest-%d' % os.getpid()
         self.image = image
+        # 'host' reaches a server on 127.0.0.1; 'none' is a network namespace of the host's own.
+        self.network = network
         self.inventory = os.path.join(workdir, 'inventory.yml')
         self.started = False
 
     # --- the container ---------------------------------------------------------------------------------
     def start(self, timeout=90):
         subprocess.call(['docker', 'rm', '-f', self.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.check_call(['docker'] + docker_run_args(self.name, self.image), stdout=subprocess.DEVNULL)
+        subprocess.check_call(['docker'] + docker_run_args(self.name, self.image, network=self.network),
+                              stdout=subprocess.DEVNULL)
         self.started = True
         self.wait_booted(timeout)
         # What reset() puts back.

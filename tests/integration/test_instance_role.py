@@ -25,8 +25,8 @@ import uuid
 
 import pytest
 
+import hostbed  # tests/integration/conftest.py puts this directory on the path
 from realparts import require_real
-from systemd_host import docker_run_args  # tests/conftest.py puts tools/testbed on the path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYTHON = os.path.join(ROOT, '.venv', 'bin', 'python')
@@ -119,29 +119,22 @@ class NamespaceProcess(object):
                     continue
 
 
-class InstanceHost(object):
+class InstanceHost(hostbed.HostBed):
     """A systemd container host in a network namespace of its own, with the IMDS and S3 server it uses."""
 
     def __init__(self, image, workdir):
-        self.image = image
-        self.workdir = workdir
-        self.name = 'mountkit-role-%s' % uuid.uuid4().hex[:8]
+        super(InstanceHost, self).__init__(workdir, name='mountkit-role-%s' % uuid.uuid4().hex[:8], image=image,
+                                           network='none')
         self.netns = None
         self.s3 = None
         self.imds = None
         self.imds_state = None
-        self.started = False
 
     # --- the host --------------------------------------------------------------------------------------------
     def start(self, timeout=90):
-        subprocess.check_call(['docker'] + docker_run_args(self.name, self.image, network='none'),
-                              stdout=subprocess.DEVNULL)
-        self.started = True
+        super(InstanceHost, self).start(timeout)
         pid = int(subprocess.check_output(['docker', 'inspect', '-f', '{{.State.Pid}}', self.name], text=True))
         self.netns = '/proc/%d/ns/net' % pid
-        booted = wait_for(lambda: self.exec(['systemctl', 'is-system-running'], check=False).stdout.strip()
-                          in ('running', 'degraded'), timeout)
-        assert booted, '%s did not finish booting within %ss' % (self.name, timeout)
         self.in_netns(['ip', 'link', 'set', 'lo', 'up'])
         self.in_netns(['ip', 'address', 'add', IMDS_ADDRESS + '/32', 'dev', 'lo'])
         return self
@@ -152,20 +145,10 @@ class InstanceHost(object):
 
     def stop(self):
         self.stop_servers()
-        if self.started:
-            subprocess.call(['docker', 'rm', '-f', '-v', self.name], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-            self.started = False
-
-    def exec(self, argv, check=True, timeout=120):
-        proc = subprocess.run(['docker', 'exec', self.name] + list(argv), capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError('%s on %s failed (rc %d): %s%s'
-                                 % (' '.join(argv), self.name, proc.returncode, proc.stdout, proc.stderr))
-        return proc
+        super(InstanceHost, self).stop()
 
     def sh(self, script, check=True, timeout=120):
+        """The whole result, not only its output: the tests look at the exit code too."""
         return self.exec(['sh', '-c', script], check=check, timeout=timeout)
 
     def addresses(self):
