@@ -6,7 +6,8 @@
 # 3. runs `ansible-playbook site.yml -i inventories/local` (Docker propagation, a Mountpoint for Amazon S3
 #    mount and an s3fs mount under /srv/shared);
 # 4. runs playbooks/verify.yml (flags, liveness, a read of existing files, and, since the host is disposable,
-#    the I/O semantics write probes in a .mountkit-demo directory under each mount) and prints the report;
+#    the I/O semantics write probes and the hand-off check in a .mountkit-demo directory under each mount)
+#    and prints the report;
 # 5. removes the container and stops the server, unless MOUNTKIT_DEMO_KEEP=1 (then `tools/demo.sh clean`
 #    removes them later).
 set -euo pipefail
@@ -70,8 +71,9 @@ say "ansible-playbook site.yml -i inventories/local"
 ansible-playbook site.yml -i inventories/local
 
 # A production audit writes nothing by default; the demo's host is disposable, so it names a probe location.
-say "ansible-playbook playbooks/verify.yml -i inventories/local -e mountkit_verify_probe_dir=.mountkit-demo"
-ansible-playbook playbooks/verify.yml -i inventories/local -e mountkit_verify_probe_dir=.mountkit-demo
+say "ansible-playbook playbooks/verify.yml -i inventories/local -e mountkit_verify_probe_dir=.mountkit-demo -e mountkit_verify_handoff=true"
+ansible-playbook playbooks/verify.yml -i inventories/local -e mountkit_verify_probe_dir=.mountkit-demo \
+  -e mountkit_verify_handoff=true
 
 say "Reports: $MOUNTKIT_REPORT_DIR/mountkit-verify.json and .xml"
 if [[ "${MOUNTKIT_DEMO_KEEP:-0}" == 1 ]]; then
