@@ -35,6 +35,14 @@ def shared_s3_server(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
+def real_fuse():
+    """FUSE mounts on this machine itself; a missing part fails under CI (realparts)."""
+    missing = fusehelpers.missing_host_requirements()
+    if missing:
+        require_real('FUSE on this machine', missing)
+
+
+@pytest.fixture(scope='module')
 def passwd_file(tmp_path_factory):
     return fusehelpers.write_passwd_file(str(tmp_path_factory.mktemp('s3fs-credentials')))
 

@@ -15,11 +15,8 @@ import uuid
 
 import pytest
 
-import fusehelpers
-from realparts import require_real
-from s3server import S3Server
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures('real_fuse')]
 
 PROBE_DIR = 'handoff-probes'
 BACKENDS = {
@@ -29,18 +26,10 @@ BACKENDS = {
 }
 
 
-@pytest.fixture(scope='module', autouse=True)
-def real_fuse():
-    missing = fusehelpers.missing_host_requirements()
-    if missing:
-        require_real('FUSE on this machine', missing)
-
-
 @pytest.fixture(scope='module')
-def server(tmp_path_factory):
-    server = S3Server(str(tmp_path_factory.mktemp('s3-handoff'))).start()
-    yield server
-    server.stop()
+def server(shared_s3_server):
+    """Each test makes its own bucket on the module's one server."""
+    return shared_s3_server
 
 
 @pytest.fixture

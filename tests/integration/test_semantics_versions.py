@@ -20,30 +20,20 @@ import uuid
 import pytest
 
 import fusehelpers
-from realparts import require_real
 import hostbed
 from project_env import ansible_env
-from s3server import S3Server
 
 from ansible_collections.mountkit.aws.plugins.module_utils import io_probe
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures('real_fuse')]
 
 CREDENTIALS = dict(access_key='testing', secret_key='testing', region='us-east-1', aws_profile='')
 
 
-@pytest.fixture(scope='module', autouse=True)
-def real_fuse():
-    missing = fusehelpers.missing_host_requirements()
-    if missing:
-        require_real('FUSE on this machine', missing)
-
-
 @pytest.fixture(scope='module')
-def server(tmp_path_factory):
-    server = S3Server(str(tmp_path_factory.mktemp('s3-versions'))).start()
-    yield server
-    server.stop()
+def server(shared_s3_server):
+    """Each test makes its own bucket on the module's one server."""
+    return shared_s3_server
 
 
 @pytest.fixture
