@@ -225,6 +225,17 @@ def to_bool(value):
     raise ValueError(value)
 
 
+def flag(value, default, at):
+    """A boolean setting as (its value, problems): unset (None) takes default, and so does a value that is
+    no boolean, with a problem naming `at`."""
+    if value is None:
+        return default, []
+    try:
+        return to_bool(value), []
+    except ValueError:
+        return default, ["%s must be true or false, got '%s'" % (at, value)]
+
+
 def slug(path):
     """A file-name-safe name for a mount point: '/mnt/a b/c' -> 'mnt-a_b-c'."""
     return re.sub(r'[^A-Za-z0-9._-]', '_', str(path).strip('/').replace('/', '-')) or 'root'

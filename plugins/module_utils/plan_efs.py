@@ -87,14 +87,9 @@ class MountCheck(object):
         return value.strip()
 
     def flag(self, key, default):
-        value = self.item.get(key)
-        if value is None:
-            return default
-        try:
-            return mount_rules.to_bool(value)
-        except ValueError:
-            self.problem(key, 'must be true or false, got %r' % (value,))
-            return default
+        value, problems = mount_rules.flag(self.item.get(key), default, '%s.%s' % (self.name, key))
+        self.problems.extend(problems)
+        return value
 
     def check(self):
         item, helper = self.item, self.ctx['helper']
@@ -286,10 +281,7 @@ def setting_problems(settings):
         problems.extend(mount_rules.range_problems(settings.get(name), name, 1))
     for name in ('efs_utils_install', 'efs_utils_fips_mode', 'efs_utils_retry_nfs_mount_command', 'efs_utils_watchdog',
                  'efs_ecs_volume_plugin', 'efs_nofail', 'efs_allow_soft', 'efs_verify'):
-        try:
-            mount_rules.to_bool(settings.get(name))
-        except ValueError:
-            problems.append("%s must be true or false, got '%s'" % (name, settings.get(name)))
+        problems.extend(mount_rules.flag(settings.get(name), False, name)[1])
     problems.extend(config_problems(settings.get('efs_utils_config')))
     src, url = settings.get('efs_utils_package_src'), settings.get('efs_utils_package_url')
     if src and url:

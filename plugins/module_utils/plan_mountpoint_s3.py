@@ -180,14 +180,9 @@ class MountCheck(object):
         return value is not None and not (isinstance(value, str) and value.strip() == '')
 
     def flag(self, key, default=False):
-        value = self.item.get(key)
-        if value is None:
-            return default
-        try:
-            return mount_rules.to_bool(value)
-        except ValueError:
-            self.problem(key, "must be true or false, got '%s'" % value)
-            return default
+        value, problems = mount_rules.flag(self.item.get(key), default, self.at(key))
+        self.problems.extend(problems)
+        return value
 
     def text(self, key):
         if not self.given(key):

@@ -178,3 +178,23 @@ def test_to_bool(value, expected):
 def test_to_bool_refuses_anything_else():
     with pytest.raises(ValueError):
         rules.to_bool('maybe')
+
+
+@pytest.mark.parametrize('value, default, expected', [(None, True, True), (None, False, False), ('no', True, False),
+                                                       ('yes', False, True), ('', True, False)])
+def test_flag(value, default, expected):
+    assert rules.flag(value, default, 'm[0].tls') == (expected, [])
+
+
+def test_flag_names_the_setting_and_keeps_the_default():
+    assert rules.flag('maybe', True, 'm[0].tls') == (True, ["m[0].tls must be true or false, got 'maybe'"])
+
+
+def test_flag_reads_the_same_in_every_planner():
+    """efs and mountpoint_s3 validate per-mount booleans with the one reader: the same words for the same value."""
+    from ansible_collections.mountkit.aws.plugins.module_utils import plan_efs, plan_mountpoint_s3
+    efs = plan_efs.MountCheck(0, {'tls': ['x']}, {}, [])
+    s3 = plan_mountpoint_s3.MountCheck(0, {'debug': ['x']}, [])
+    assert efs.flag('tls', True) is True and s3.flag('debug') is False
+    assert efs.problems == ["efs_mounts[0].tls must be true or false, got '['x']'"]
+    assert s3.problems == ["mountpoint_s3_mounts[0].debug must be true or false, got '['x']'"]
