@@ -13,7 +13,9 @@ Prints, per N, the median and spread of the converge time, time(N) / time(1), th
 memory (proportional set size of ansible-playbook and all its forks and `docker exec` clients, sampled every
 second) and the hosts' memory, summed over the containers from their memory cgroups: in use after the
 converge (what `docker stats` shows, which itself reported 0 B for these hosts on a cgroup v1 engine) and
-peak (page cache included), then last `fleet ratio=X.XX` (time at the largest N / time at N=1; goal <= 4 at N=20).
+peak (page cache included), the core-seconds the machine spent and those of the controller alone
+(ansible-playbook, its forks and their `docker exec` clients, per host), then last `fleet ratio=X.XX`
+(time at the largest N / time at N=1; goal <= 4 at N=20).
 Writes bench/results/fleet.json.
 
 What limits the figure: the controller's CPU. Each host's tasks are forked workers that render templates
@@ -23,6 +25,7 @@ S3 server answers only the preflight and mount checks.
 
 import concurrent.futures
 import os
+import resource
 import sys
 import time
 
@@ -35,6 +38,12 @@ def start_fleet(names, label):
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(10, len(names))) as pool:
         list(pool.map(lambda n: benchlib.start_host(None, n, label), names))
     benchlib.wait_hosts(names)
+
+
+def children_cpu_seconds():
+    """User + system CPU of every process this script started and waited for, their descendants included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def converge(state, server, names, tag):
@@ -74,7 +83,7 @@ def main(cleanup, argv):
     benchlib.remove_labelled(label)
 
     samples = {n: {"seconds": [], "controller_mib": [], "containers_mib": [], "containers_peak_mib": [],
-                   "core_seconds": [], "busy_pct": []} for n in sizes}
+                   "core_seconds": [], "controller_core_seconds": [], "busy_pct": []} for n in sizes}
     for rnd, order in benchlib.rotations(sizes, args.warmup + args.rounds):
         measured = rnd >= args.warmup
         for size in order:
@@ -83,7 +92,11 @@ def main(cleanup, argv):
             start_fleet(names, label)
             boot = time.monotonic() - started
             busy_before = benchlib.machine_busy()
+            children_before = children_cpu_seconds()
             run = converge(state, server, names, "n%d-r%d" % (size, rnd))
+            # ansible-playbook, its forks and their `docker exec` clients: the controller's own share, which
+            # other work on the machine does not inflate (the hosts' processes belong to the engine).
+            controller_seconds = children_cpu_seconds() - children_before
             busy_after = benchlib.machine_busy()
             # Core-seconds the whole machine spent (controller, hosts, server): with N hosts sharing the
             # cores, t(N) cannot fall below this over the number of cores.
@@ -93,9 +106,9 @@ def main(cleanup, argv):
             in_use, peak = sum(m[0] or 0.0 for m in memory), sum(m[1] or 0.0 for m in memory)
             benchlib.remove_labelled(label)
             benchlib.log("round %d%s: N=%-2d converge %7.1f s  (hosts up in %.0f s)  controller %.0f MiB  "
-                         "hosts %.0f MiB (peak %.0f MiB)  CPU %.0f core-s, %.0f %% busy" % (
+                         "hosts %.0f MiB (peak %.0f MiB)  CPU %.0f core-s (controller %.1f), %.0f %% busy" % (
                              rnd - args.warmup + 1, "" if measured else " (warm-up)", size, run.seconds, boot,
-                             run.controller_peak_mib, in_use, peak, core_seconds, busy_pct))
+                             run.controller_peak_mib, in_use, peak, core_seconds, controller_seconds, busy_pct))
             if measured:
                 entry = samples[size]
                 entry["seconds"].append(run.seconds)
@@ -103,14 +116,15 @@ def main(cleanup, argv):
                 entry["containers_mib"].append(in_use)
                 entry["containers_peak_mib"].append(peak)
                 entry["core_seconds"].append(core_seconds)
+                entry["controller_core_seconds"].append(controller_seconds)
                 entry["busy_pct"].append(busy_pct)
 
     base = benchlib.summarize(samples[1]["seconds"])["median"]
     per_size = {}
     cores = result["machine"]["cores"]
-    lines = ["%4s  %-72s %8s %14s %14s %14s %12s %8s %10s" % (
+    lines = ["%4s  %-72s %8s %14s %14s %14s %12s %8s %10s %16s" % (
         "N", "converge time", "t(N)/t(1)", "controller MiB", "hosts MiB", "hosts peak MiB", "CPU core-s",
-        "busy %", "CPU floor")]
+        "busy %", "CPU floor", "ctrl core-s/host")]
     for size in sizes:
         entry = samples[size]
         summary = benchlib.summarize(entry["seconds"])
@@ -122,14 +136,18 @@ def main(cleanup, argv):
             "containers_cgroup_peak_mib": round(max(entry["containers_peak_mib"]), 1),
             "cpu_core_seconds": benchlib.summarize(entry["core_seconds"])["median"],
             "machine_busy_pct": round(benchlib.summarize(entry["busy_pct"])["median"], 1),
+            "controller_core_seconds": round(benchlib.summarize(entry["controller_core_seconds"])["median"], 2),
         }
+        per_size[str(size)]["controller_core_seconds_per_host"] = round(
+            per_size[str(size)]["controller_core_seconds"] / size, 2)
         # The shortest t(N) the CPU work allows, relative to t(1): the ratio this machine could reach at best.
         per_size[str(size)]["cpu_floor_ratio"] = round(per_size[str(size)]["cpu_core_seconds"] / cores / base, 2)
-        lines.append("%4d  %-72s %8.2f %14.0f %14.0f %14.0f %12.0f %8.0f %10.2f" % (
+        lines.append("%4d  %-72s %8.2f %14.0f %14.0f %14.0f %12.0f %8.0f %10.2f %16.2f" % (
             size, benchlib.stat_line("", summary, "s", width=0).strip(), summary["median"] / base,
             per_size[str(size)]["controller_peak_pss_mib"], per_size[str(size)]["containers_in_use_mib"],
             per_size[str(size)]["containers_cgroup_peak_mib"], per_size[str(size)]["cpu_core_seconds"],
-            per_size[str(size)]["machine_busy_pct"], per_size[str(size)]["cpu_floor_ratio"]))
+            per_size[str(size)]["machine_busy_pct"], per_size[str(size)]["cpu_floor_ratio"],
+            per_size[str(size)]["controller_core_seconds_per_host"]))
     result["sizes"] = per_size
     ratio = per_size[str(sizes[-1])]["ratio_to_1"]
     result["ratio"] = ratio
@@ -139,7 +157,8 @@ def main(cleanup, argv):
     print("fleet: %s; forks = N; one s3fs mount per host" % benchlib.machine_note(result))
     print("\n".join(lines))
     print("(memory: the largest value over the rounds; hosts = sum over the N containers; CPU: core-seconds the "
-          "whole machine spent during the converge, median; CPU floor: those over %d cores, over t(1))" % cores)
+          "whole machine spent during the converge, median; CPU floor: those over %d cores, over t(1); ctrl "
+          "core-s/host: CPU of ansible-playbook, its forks and docker exec clients, median, over N)" % cores)
     print("fleet ratio=%.2f" % ratio)
     return 0
 
