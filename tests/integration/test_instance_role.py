@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -26,6 +27,8 @@ import uuid
 import pytest
 
 import hostbed  # tests/integration/conftest.py puts this directory on the path
+import yaml
+from ansible_collections.mountkit.aws.plugins.module_utils import plan_s3fs
 from realparts import require_real
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -138,6 +141,17 @@ class InstanceHost(hostbed.HostBed):
         self.in_netns(['ip', 'link', 'set', 'lo', 'up'])
         self.in_netns(['ip', 'address', 'add', IMDS_ADDRESS + '/32', 'dev', 'lo'])
         return self
+
+    def restart(self, timeout=90):
+        """A reboot: the container gets a new network namespace, which has only the loopback address again. Its
+        servers go (they ran in the old namespace); the IMDS address comes back, with nothing listening on it."""
+        self.stop_servers()
+        state = super(InstanceHost, self).restart(timeout)
+        pid = int(subprocess.check_output(['docker', 'inspect', '-f', '{{.State.Pid}}', self.name], text=True))
+        self.netns = '/proc/%d/ns/net' % pid
+        self.in_netns(['ip', 'link', 'set', 'lo', 'up'])
+        self.in_netns(['ip', 'address', 'add', IMDS_ADDRESS + '/32', 'dev', 'lo'])
+        return state
 
     def in_netns(self, argv):
         return subprocess.run(['nsenter', '--net=' + self.netns, '--'] + list(argv), capture_output=True,
@@ -430,3 +444,60 @@ def test_unreachable_imds_gives_the_tools_own_error(platform, backend, expected,
     mounted, output = host.mount(backend, '/mnt/%s' % backend)
     assert not mounted, output
     assert expected.lower() in output.lower(), output
+
+
+# --- no metadata service at boot ----------------------------------------------------------------------------------
+BOOT_MOUNT = '/mnt/boot'
+BOOT_UNIT = 'mnt-boot.mount'
+
+
+def role_fstab_line(host, path):
+    """The fstab line the s3fs role writes for an instance-role mount of the test bucket, rendered by its planner
+    with the role's defaults for the host's s3fs."""
+    with open(os.path.join(ROOT, 'roles', 's3fs', 'defaults', 'main.yml')) as handle:
+        settings = yaml.safe_load(handle)
+    settings['s3fs_mounts'] = [{'bucket': BUCKET, 'path': path, 'url': S3_ENDPOINT, 'path_style': True,
+                                'iam_role': 'auto'}]
+    planned = plan_s3fs.plan(settings, {'version': s3fs_version(host), 'imds': 'v2'})
+    assert not planned['problems'], planned['problems']
+    mount = planned['mounts'][0]
+    assert 'nofail' in mount['opts'].split(','), mount['opts']
+    return '%s %s fuse.s3fs %s 0 0' % (mount['src'], mount['path'], mount['opts'])
+
+
+def unit_journal(host, unit):
+    return host.exec(['journalctl', '-b', '--no-pager', '-o', 'cat', '-u', unit], check=False).stdout
+
+
+def test_s3fs_fstab_mount_without_imds_at_boot_boots_then_mounts_when_imds_is_back(trixie_host, servers):
+    """s3fs daemonizes before it asks the IMDS for the role, so systemd sees the fstab mount made; s3fs's first
+    request then fails, it ends its FUSE session and the mount goes (the unit is deactivated, not failed). The
+    boot goes on either way, and the reason is s3fs's own, in the mount unit's journal."""
+    host = trixie_host
+    line = role_fstab_line(host, BOOT_MOUNT)
+    host.sh('mkdir -p %s && cp /etc/fstab /root/fstab.before-boot-test && echo %s >> /etc/fstab'
+            % (BOOT_MOUNT, shlex.quote(line)))
+    try:
+        # A reboot with no metadata service (nothing listens on its address): restart() fails unless systemd
+        # finishes booting (running, or degraded), so a mount that held the boot up would fail here.
+        assert host.restart() in ('running', 'degraded')
+        assert host.exec(['systemctl', 'is-active', 'multi-user.target'], check=False).stdout.strip() == 'active'
+        assert wait_for(lambda: 'could not load IAM role name' in unit_journal(host, BOOT_UNIT), 90), \
+            unit_journal(host, BOOT_UNIT)
+        assert wait_for(lambda: not host.is_mounted(BOOT_MOUNT), 30), 'a dead s3fs mount stayed at ' + BOOT_MOUNT
+        assert host.system_state() in ('running', 'degraded')
+
+        # The metadata service (and the bucket) back: the next mount attempt mounts, with role credentials.
+        servers(host)
+        host.exec(['systemctl', 'start', BOOT_UNIT], timeout=60)
+        assert host.is_mounted(BOOT_MOUNT)
+        assert host.write_read(BOOT_MOUNT + '/after-boot.txt', 'mounted once the IMDS answered') == \
+            'mounted once the IMDS answered'
+        assert host.imds_record()['requests']['credentials'] >= 1
+        fresh = host.role_credentials()
+        stored = host.s3_call('get', fresh['AccessKeyId'], fresh['SecretAccessKey'], fresh['Token'],
+                              key_name='after-boot.txt')
+        assert stored == {'ok': True, 'body': 'mounted once the IMDS answered'}, stored
+    finally:
+        host.exec(['umount', BOOT_MOUNT], check=False)
+        host.sh('cp /root/fstab.before-boot-test /etc/fstab && systemctl daemon-reload', check=False)
