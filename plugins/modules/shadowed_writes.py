@@ -160,7 +160,7 @@ def main():
     if not 0 <= params['list_limit'] <= 1000:
         module.fail_json(msg='list_limit must be 0 to 1000, got %s' % params['list_limit'], path=path)
     if not params['timeout'] > 0:
-        module.fail_json(msg='timeout must be greater than 0, got %s' % params['timeout'], path=path)
+        module.fail_json(msg='timeout must be greater than 0, got %g' % params['timeout'], path=path)
     try:
         # In check mode move_to is validated as in a real run and what would move is named.
         result = look_beneath(path, move_to=params['move_to'], list_limit=params['list_limit'],
