@@ -6,21 +6,32 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.venv/collections
 export MOUNTKIT_CACHE ?= /var/cache/mountkit
 SCENARIO ?= default
 
-.PHONY: setup setup-demo testbed-image testbed-mount-s3 demo test pytest unit integration sanity lint build \
-	changelog molecule scenario clean
+.PHONY: setup setup-demo setup-python testbed-image testbed-image-trixie testbed-vm-image testbed-mount-s3 \
+	demo test pytest unit integration sanity lint build changelog molecule scenario clean
 
-# Everything the tests use: what the demo needs, plus the NFS VM image (which installs QEMU itself).
+# Everything the tests use: what the demo needs, plus the Debian 13 image and the NFS VM image (which
+# installs QEMU itself), side by side.
 setup: setup-demo
-	bash tools/testbed/build-vm-image.sh >/dev/null
+	$(MAKE) --no-print-directory -j2 testbed-image-trixie testbed-vm-image
 
-# What the demo needs: the tooling, the systemd image and the mount-s3 package, the last two side by side.
+# What the demo needs. Debian packages first (one apt run); then the venv, the Debian 12 image and the
+# mount-s3 build side by side: the build is the longest and uses the cores, the other two mostly wait on
+# the network and the disk.
 setup-demo:
-	bash tools/setup.sh
-	$(MAKE) --no-print-directory -j2 testbed-image testbed-mount-s3
+	bash tools/setup.sh system
+	$(MAKE) --no-print-directory -j3 setup-python testbed-image testbed-mount-s3
+
+setup-python:
+	bash tools/setup.sh python
 
 testbed-image:
 	bash tools/testbed/build-image.sh >/dev/null
+
+testbed-image-trixie:
 	bash tools/testbed/build-image.sh trixie >/dev/null
+
+testbed-vm-image:
+	bash tools/testbed/build-vm-image.sh >/dev/null
 
 testbed-mount-s3:
 	bash tools/testbed/build-mount-s3.sh >/dev/null

@@ -9,11 +9,14 @@ PYTHON=${PYTHON:-python3}
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# Debian packages the tests and the test bed use (FUSE clients, image building); the VM image build installs
-# QEMU itself, so the demo, which needs no VM, does not wait for it.
+# Debian packages the tests and the test bed use (FUSE clients, image building), and what the test-bed
+# mount-s3 build needs (FUSE headers, cmake and clang for the AWS CRT), so that one apt run serves both and
+# the build can start beside the Python set-up. The VM image build installs QEMU itself, so the demo, which
+# needs no VM, does not wait for it.
 APT_PACKAGES=(
   attr ca-certificates debootstrap e2fsprogs fuse3 git jq make openssh-client shellcheck
   rsync s3fs util-linux
+  libfuse-dev cmake clang libclang-dev pkg-config dpkg-dev
 )
 
 install_apt_packages() {
@@ -89,9 +92,20 @@ link_collection() {
   fi
 }
 
-install_apt_packages
-install_promtool
-ensure_docker
-install_venv
-link_collection
-log "ready: activate with 'source .venv/bin/activate' or use make targets"
+# `setup.sh system`: Debian packages, promtool and Docker (root's part, needed before anything else);
+# `setup.sh python`: the venv and the collection link. No argument: both.
+phase=${1:-all}
+case "$phase" in
+  system | python | all) ;;
+  *) log "unknown phase '$phase' (system, python or all)"; exit 2 ;;
+esac
+if [[ "$phase" != python ]]; then
+  install_apt_packages
+  install_promtool
+  ensure_docker
+fi
+if [[ "$phase" != system ]]; then
+  install_venv
+  link_collection
+  log "ready: activate with 'source .venv/bin/activate' or use make targets"
+fi
