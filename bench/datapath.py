@@ -31,6 +31,7 @@ built by bench/build-s3s-fs.sh, objects in /dev/shm). With s3s-fs, client, FUSE 
 2 cores: a contender that needs more CPU per byte (FUSE copies, s3fs's staging file and Content-MD5) loses.
 """
 
+import ast
 import json
 import os
 import re
@@ -57,11 +58,24 @@ def parse_size(text):
 
 
 def tuning_option_names():
-    """The options the s3fs role adds for tuning (s3fs__tuning in its vars); the stock mount drops them."""
-    import yaml  # pylint: disable=import-outside-toplevel  # comes with ansible-core
+    """The options the s3fs role adds for tuning (TUNING in its planner); the stock mount drops them. Read from
+    the source, since the planner imports the collection's other module_utils."""
+    path = os.path.join(benchlib.ROOT, "plugins", "module_utils", "plan_s3fs.py")
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TUNING" for t in node.targets):
+            # parallel_count is max_thread_count from s3fs 1.96 on; drop both.
+            return sorted(set(row[1] for row in ast.literal_eval(node.value)) | {"max_thread_count"})
+    raise benchlib.BenchError("no TUNING in %s" % path)
 
-    with open(os.path.join(benchlib.ROOT, "roles", "s3fs", "vars", "main.yml"), encoding="utf-8") as handle:
-        return sorted(yaml.safe_load(handle)["s3fs__tuning"])
+
+def parse_variant(text):
+    """'LABEL:opt=v,opt=v' -> (LABEL, {opt: 'opt=v'}): an s3fs mount with the role's options, these replaced."""
+    label, _, options = text.partition(":")
+    if not re.fullmatch(r"[a-z0-9]+", label) or not options:
+        raise ValueError("not LABEL:OPTION=VALUE[,...] with a lower-case alphanumeric LABEL: %r" % text)
+    return label, {o.split("=", 1)[0]: o for o in options.split(",") if o}
 
 
 class Host:
@@ -82,7 +96,10 @@ class Host:
         proc = self.exec("python3", HOSTIO, *[str(a) for a in args])
         return json.loads(proc.stdout)
 
-    def mount_stock(self, tuned_path, stock_path, stock_src, tuning):
+    def mount_by_hand(self, tuned_path, path, src, drop=(), replace=None):
+        """Mount src at path with the fstab options of the role's mount at tuned_path, minus the options named
+        in drop, with those in replace ({name: 'name=value'}) put in (or added)."""
+        replace = dict(replace or {})
         fields = None
         for line in self.exec("cat", "/etc/fstab").stdout.splitlines():
             parts = line.split()
@@ -91,13 +108,19 @@ class Host:
         if not fields:
             raise benchlib.BenchError("no fstab entry for %s" % tuned_path)
         # fstab-only words (_netdev, nofail) mean nothing to s3fs itself.
-        opts = [o for o in fields[3].split(",") if o.split("=", 1)[0] not in tuning + ["_netdev", "nofail"]]
-        self.exec("mkdir", "-p", stock_path)
-        self.exec("s3fs", stock_src, stock_path, "-o", ",".join(opts))
+        opts = []
+        for option in fields[3].split(","):
+            name = option.split("=", 1)[0]
+            if name in list(drop) + ["_netdev", "nofail"]:
+                continue
+            opts.append(replace.pop(name, option))
+        opts += list(replace.values())
+        self.exec("mkdir", "-p", path)
+        self.exec("s3fs", src, path, "-o", ",".join(opts))
         deadline = time.monotonic() + 30
-        while benchlib.docker("exec", self.name, "mountpoint", "-q", stock_path, check=False).returncode:
+        while benchlib.docker("exec", self.name, "mountpoint", "-q", path, check=False).returncode:
             if time.monotonic() > deadline:
-                raise benchlib.BenchError("the stock s3fs mount did not appear at %s" % stock_path)
+                raise benchlib.BenchError("the s3fs mount did not appear at %s" % path)
             time.sleep(0.2)
         return ",".join(opts)
 
@@ -198,7 +221,23 @@ def main(cleanup, argv):  # pylint: disable=too-many-locals,too-many-statements
                       help="put bench/slowlink.py before the server: round-trip time it adds (default: no proxy)")
     opts.add_argument("--link-mbps", type=float, default=0.0,
                       help="with the proxy: MB/s per connection and direction (default 80 when --rtt-ms is set)")
+    opts.add_argument("--s3fs-variant", action="append", default=[], metavar="LABEL:OPT=V[,OPT=V]",
+                      help="one more contender, s3fs-LABEL: s3fs mounted by hand with the role's options, these "
+                           "replaced, e.g. p20m10:parallel_count=20,multipart_size=10 (repeatable)")
+    opts.add_argument("--contenders", default="",
+                      help="comma-separated subset to run, e.g. s3fs-tuned,s3fs-stock (default: all)")
     args = opts.parse_args(argv)
+    try:
+        variants = dict(parse_variant(v) for v in args.s3fs_variant)
+    except ValueError as exc:
+        opts.error("--s3fs-variant: %s" % exc)
+    contenders = SEQUENTIAL + ["s3fs-" + label for label in variants]
+    if args.contenders:
+        wanted = [c.strip() for c in args.contenders.split(",") if c.strip()]
+        unknown = sorted(set(wanted) - set(contenders))
+        if unknown:
+            opts.error("--contenders: unknown %s (known: %s)" % (", ".join(unknown), ", ".join(contenders)))
+        contenders = [c for c in contenders if c in wanted]
     if args.link_mbps and not args.rtt_ms:
         opts.error("--link-mbps needs --rtt-ms (use --rtt-ms 0.001 for a bandwidth cap alone)")
     if args.rtt_ms and not args.link_mbps:
@@ -211,7 +250,8 @@ def main(cleanup, argv):  # pylint: disable=too-many-locals,too-many-statements
     result = {"name": name, "machine": benchlib.machine(), "settings": {
         "rounds": args.rounds, "warmup": args.warmup, "server": args.server, "size_bytes": size,
         "files": args.files, "file_size_bytes": file_size, "api_concurrency": args.concurrency,
-        "api_part_size_bytes": part, "s3fs_stock_drops": tuning,
+        "api_part_size_bytes": part, "s3fs_stock_drops": tuning, "contenders": contenders,
+        "s3fs_variants": {label: sorted(opts_.values()) for label, opts_ in variants.items()},
         "link": {"rtt_ms": args.rtt_ms, "mbps_per_connection": args.link_mbps} if args.rtt_ms else None}}
 
     state = benchlib.state_dir(cleanup, NAME, args.keep_logs)
@@ -226,23 +266,30 @@ def main(cleanup, argv):  # pylint: disable=too-many-locals,too-many-statements
     benchlib.docker("exec", host.name, "mkdir", "-p", os.path.dirname(HOSTIO))
     benchlib.docker("cp", os.path.join(benchlib.BENCH, "hostio.py"), "%s:%s" % (host.name, HOSTIO))
     inventory = benchlib.write_json(os.path.join(state, "inventory.yml"), benchlib.mounts_inventory(
-        [host.name], server.endpoint, deb, s3fs_count=1, mountpoint_count=1, bucket=BUCKET, parent=PARENT))
+        [host.name], server.endpoint, deb, s3fs_count=1, mountpoint_count=int("mount-s3" in contenders), bucket=BUCKET,
+        parent=PARENT))
     benchlib.log("converging %s with site.yml" % host.name)
     benchlib.run_playbook(state, "converge", "site.yml", inventory, env=benchlib.ansible_env(state)).check(
         "converge")
-    host.paths = {"mount-s3": PARENT + "/mountpoint1", "s3fs-tuned": PARENT + "/s3fs1",
-                  "s3fs-stock": PARENT + "/s3fsstock"}
-    prefixes = {"mount-s3": "%s/mountpoint1/" % host.name, "s3fs-tuned": "%s/s3fs1/" % host.name,
-                "s3fs-stock": "%s/s3fsstock/" % host.name, "api": "%s/api/" % host.name}
-    stock_opts = host.mount_stock(host.paths["s3fs-tuned"], host.paths["s3fs-stock"],
-                                  "%s:/%s" % (BUCKET, prefixes["s3fs-stock"].rstrip("/")), tuning)
-    result["settings"]["s3fs_stock_options"] = stock_opts
+    paths = {"mount-s3": PARENT + "/mountpoint1", "s3fs-tuned": PARENT + "/s3fs1", "s3fs-stock": PARENT + "/s3fsstock"}
+    paths.update({"s3fs-" + label: PARENT + "/s3fs" + label for label in variants})
+    host.paths = {c: p for c, p in paths.items() if c in contenders}
+    prefixes = {c: "%s/%s/" % (host.name, p.rsplit("/", 1)[1]) for c, p in paths.items()}
+    prefixes["api"] = "%s/api/" % host.name
+    if "s3fs-stock" in contenders:
+        result["settings"]["s3fs_stock_options"] = host.mount_by_hand(
+            paths["s3fs-tuned"], paths["s3fs-stock"], "%s:/%s" % (BUCKET, prefixes["s3fs-stock"].rstrip("/")), tuning)
+    for label, replace in variants.items():
+        name = "s3fs-" + label
+        if name in contenders:
+            result["settings"].setdefault("s3fs_variant_options", {})[label] = host.mount_by_hand(
+                paths["s3fs-tuned"], paths[name], "%s:/%s" % (BUCKET, prefixes[name].rstrip("/")), replace=replace)
     host.find_daemons()
     benchlib.log("daemons (host pids): %s" % host.daemons)
 
-    seq = {c: {"write": [], "read": [], "transfer": [], "probes": []} for c in SEQUENTIAL}
-    small = {c: [] for c in SEQUENTIAL}
-    for rnd, order in benchlib.rotations(SEQUENTIAL, args.warmup + args.rounds):
+    seq = {c: {"write": [], "read": [], "transfer": [], "probes": []} for c in contenders}
+    small = {c: [] for c in contenders}
+    for rnd, order in benchlib.rotations(contenders, args.warmup + args.rounds):
         measured = rnd >= args.warmup
         tag = "round %d%s" % (rnd - args.warmup + 1, "" if measured else " (warm-up)")
         for contender in order:
@@ -300,8 +347,10 @@ def main(cleanup, argv):  # pylint: disable=too-many-locals,too-many-statements
                 small[contender].append({"rate": rate, "probe": probe.result})
 
     report(result, seq, small, args, (size, file_size, part))
-    print("datapath-s3fs ratio=%.2f" % result["ratios"]["s3fs_tuned_over_stock"])
-    print("datapath ratio=%.2f" % result["ratios"]["mountpoint_over_api"])
+    if "s3fs_tuned_over_stock" in result["ratios"]:
+        print("datapath-s3fs ratio=%.2f" % result["ratios"]["s3fs_tuned_over_stock"])
+    if "mountpoint_over_api" in result["ratios"]:
+        print("datapath ratio=%.2f" % result["ratios"]["mountpoint_over_api"])
     return 0
 
 
@@ -342,14 +391,18 @@ def report(result, seq, small, args, sizes):
     def med(contender, metric):
         return contenders[contender][metric]["median"]
 
-    ratios = {
-        "mountpoint_over_api": med("mount-s3", "transfer_mbps") / med("api", "transfer_mbps"),
-        "mountpoint_over_api_write": med("mount-s3", "write_mbps") / med("api", "write_mbps"),
-        "mountpoint_over_api_read": med("mount-s3", "read_mbps") / med("api", "read_mbps"),
-        "s3fs_tuned_over_stock": med("s3fs-tuned", "transfer_mbps") / med("s3fs-stock", "transfer_mbps"),
-        "s3fs_tuned_over_stock_write": med("s3fs-tuned", "write_mbps") / med("s3fs-stock", "write_mbps"),
-        "s3fs_tuned_over_stock_read": med("s3fs-tuned", "read_mbps") / med("s3fs-stock", "read_mbps"),
-    }
+    def pair(key, top, bottom):
+        if top in contenders and bottom in contenders:
+            ratios[key] = med(top, "transfer_mbps") / med(bottom, "transfer_mbps")
+            for step in ("write", "read"):
+                ratios[key + "_" + step] = med(top, step + "_mbps") / med(bottom, step + "_mbps")
+
+    ratios = {}
+    pair("mountpoint_over_api", "mount-s3", "api")
+    pair("s3fs_tuned_over_stock", "s3fs-tuned", "s3fs-stock")
+    for name in contenders:
+        if name.startswith("s3fs-") and name not in ("s3fs-tuned", "s3fs-stock"):
+            pair(name.replace("-", "_") + "_over_stock", name, "s3fs-stock")
     result["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
     result["goal"] = {"mountpoint_over_api": ">= 0.8", "s3fs_tuned_over_stock": ">= 1.3"}
 
@@ -404,10 +457,15 @@ def report(result, seq, small, args, sizes):
     if result["machine_bound"]:
         print("THE CPU IS THE BOTTLENECK: the machine was %.0f%% busy (median over the transfers); client, FUSE "
               "daemon and server compete for %d cores." % (statistics.median(busy), os.cpu_count()))
-    print("\nmount-s3 / API: write %.2f, read %.2f, write+read %.2f (goal >= 0.8)" % (
-        ratios["mountpoint_over_api_write"], ratios["mountpoint_over_api_read"], ratios["mountpoint_over_api"]))
-    print("s3fs tuned / stock: write %.2f, read %.2f, write+read %.2f (goal >= 1.3)" % (
-        ratios["s3fs_tuned_over_stock_write"], ratios["s3fs_tuned_over_stock_read"], ratios["s3fs_tuned_over_stock"]))
+    print()
+    for key in ratios:
+        if key.endswith(("_write", "_read")):
+            continue
+        label = {"mountpoint_over_api": "mount-s3 / API", "s3fs_tuned_over_stock": "s3fs tuned / stock"}.get(
+            key, key.replace("_over_", " / ").replace("_", "-"))
+        goal = {"mountpoint_over_api": " (goal >= 0.8)", "s3fs_tuned_over_stock": " (goal >= 1.3)"}.get(key, "")
+        print("%s: write %.2f, read %.2f, write+read %.2f%s" % (
+            label, ratios[key + "_write"], ratios[key + "_read"], ratios[key], goal))
 
 
 if __name__ == "__main__":
