@@ -13,7 +13,7 @@ short_description: Find files written beneath a mount point while its mount was 
 version_added: "0.1.0"
 description:
   - Looks at the directory underneath the mount at O(path), which the mount hides, and reports the
-    files there: how many, how many bytes, and the first few names with size and SHA-256.
+    files there (how many, how many bytes, and the first few names with size and SHA-256).
   - Such files were written while nothing was mounted at O(path), for example by a container that
     started before the mount at boot or kept the bare directory after a remount. They never reached
     S3 or EFS and fill the host's disk.
