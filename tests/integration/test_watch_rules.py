@@ -40,7 +40,7 @@ def run(argv, **kwargs):
 
 
 def test_rules_parse(promtool):
-    assert 'SUCCESS: 7 rules found' in run([promtool, 'check', 'rules', RULES]).stdout
+    assert 'SUCCESS: 8 rules found' in run([promtool, 'check', 'rules', RULES]).stdout
 
 
 def test_rules_fire_on_synthetic_series(promtool):

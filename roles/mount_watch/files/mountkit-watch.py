@@ -5,13 +5,17 @@
 """mountkit-watch: check the mounts listed in a JSON config once, then write metrics and status.
 
 Installed by the mountkit.aws.mount_watch role next to copies of the collection's own module_utils
-(mountinfo.py and what it imports), so a mount is judged here exactly as mount_flags judges it, and
-no Ansible is needed on the host. A systemd timer runs it every interval.
+(mountinfo.py, container_views.py and what they import), so a mount is judged here exactly as
+mount_flags judges it, a container's view exactly as container_views does, and no Ansible is needed on
+the host. A systemd timer runs it every interval.
 
 Each run:
   * reads the mount table once and checks every listed mount: mounted (with the expected type and
     source), alive within the timeout (a stat and a lookup in a child process, abandoned if it hangs),
     options present, propagation as expected;
+  * with Docker, tells for every running container that binds a watched path what it sees there
+    (live, stale, shadowed, dead), judged by the collection's container_views module, read only and
+    bounded in time as a whole;
   * optionally heals a mount that is not mounted or not alive (restart its unit or run its remount
     command), with exponential backoff and a cap per hour;
   * writes the Prometheus text exposition atomically into node_exporter's textfile directory and a
@@ -25,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import fnmatch
 import importlib.abc
 import importlib.util
 import json
@@ -45,6 +50,10 @@ STATE_HELP = {
     'options_ok': 'Whether every expected mount option is present (1) or not (0).',
     'propagation_ok': 'Whether the mount propagation is as expected (1) or not (0).',
 }
+
+CONTAINER_VIEW_HELP = ('Whether a running container that binds the path sees it in this view (1) or not (0): live is '
+                      'the host mount, stale an older mount, shadowed the directory underneath, dead a mount that '
+                      'does not answer; exited and error when it could not be judged.')
 
 # sd-daemon(3) priority prefixes, read by journald from a service's standard output.
 NOTICE = '<5>'
@@ -78,11 +87,15 @@ class _LocalModuleUtils(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__path__ = []
 
 
-def load_mountinfo(directory=HERE):
-    """Import the copied mountinfo module (and through it, the modules it imports) from directory."""
+def load_module_utils(name, directory=HERE):
+    """Import the copied module_utils module name (and through it, the modules it imports) from directory."""
     if not any(isinstance(finder, _LocalModuleUtils) for finder in sys.meta_path):
         sys.meta_path.insert(0, _LocalModuleUtils(directory))
-    return importlib.import_module(COLLECTION_UTILS + '.mountinfo')
+    return importlib.import_module('%s.%s' % (COLLECTION_UTILS, name))
+
+
+def load_mountinfo(directory=HERE):
+    return load_module_utils('mountinfo', directory)
 
 
 # --- checking -----------------------------------------------------------------------------------------
@@ -95,16 +108,18 @@ def check_mount(mountinfo, entries, item, timeout):
     result = {'up': 0, 'alive': 0, 'options_ok': 0, 'propagation_ok': 0, 'detail': None}
     if entry is None or mountinfo.normalize_path(entry.mount_point) != path:
         result['detail'] = 'not mounted'
-    elif item.get('fstype') and entry.fstype != item['fstype']:
+    # Type and source are shell patterns, as in mount_flags (the planners' efs source is one).
+    elif item.get('fstype') and not fnmatch.fnmatchcase(entry.fstype, item['fstype']):
         result['detail'] = 'fstype %s, expected %s' % (entry.fstype, item['fstype'])
-    elif item.get('source') and entry.source != item['source']:
+    elif item.get('source') and not fnmatch.fnmatchcase(entry.source, item['source']):
         result['detail'] = 'source %s, expected %s' % (entry.source, item['source'])
     else:
         result['up'] = 1
         missing = mountinfo.missing_options(item.get('options_present') or [], entry.options)
-        result['options_ok'] = 0 if missing else 1
+        unwanted = mountinfo.present_options(item.get('options_absent') or [], entry.options)
+        result['options_ok'] = 0 if missing or unwanted else 1
         wanted = item.get('propagation') or 'any'
-        result['propagation_ok'] = 1 if wanted == 'any' or entry.propagation == wanted else 0
+        result['propagation_ok'] = 1 if propagation_matches(entry, wanted) else 0
         state, detail = mountinfo.check_alive(path, timeout)
         result['alive'] = 1 if state == 'ok' else 0
         problems = []
@@ -112,11 +127,25 @@ def check_mount(mountinfo, entries, item, timeout):
             problems.append('%s (%s)' % (state, detail))
         if missing:
             problems.append('options missing: %s' % ','.join(missing))
+        if unwanted:
+            problems.append('options set that should not be: %s' % ','.join(unwanted))
         if not result['propagation_ok']:
             problems.append('propagation %s, expected %s' % (entry.propagation, wanted))
         result['detail'] = '; '.join(problems) or None
     result['seconds'] = round(time.time() - started, 6)
     return result
+
+
+def propagation_matches(entry, wanted):
+    """The propagation rule of mount_flags: slave also when shared and slave, shared only if bindable."""
+    if wanted == 'any':
+        return True
+    return {
+        'shared': entry.peer_group is not None and not entry.unbindable,
+        'slave': entry.master is not None,
+        'private': entry.propagation == 'private',
+        'unbindable': entry.unbindable,
+    }.get(wanted, False)
 
 
 def healthy(result):
@@ -148,6 +177,59 @@ def state_changes(previous, current, items):
         was = describe(before) if before is not None else 'unknown'
         detail = ': %s' % now['detail'] if now.get('detail') else ''
         lines.append('%smount %s (%s) %s -> %s%s' % (prefix, path, item.get('backend', 'other'), was, word, detail))
+    return lines
+
+
+# --- container views ------------------------------------------------------------------------------------
+
+def _container_rows(paths, socket_path, timeout, host_mountinfo):
+    """In a child: container_views' verdict for every container binding a path, trimmed to what is reported."""
+    container_views = load_module_utils('container_views')
+    rows = container_views.check_containers(paths, socket_path=socket_path, timeout=timeout,
+                                            host_mountinfo=host_mountinfo)
+    return [dict((key, row.get(key)) for key in ('container', 'path', 'container_path', 'view', 'detail',
+                                                 'receives_host_mounts')) for row in rows]
+
+
+def check_container_views(config, paths):
+    """(rows, error): what running containers see at the watched paths, or None when not asked for.
+
+    container_views does the judging; it only reads (Docker's API with GET, /proc, a stat per bind). The
+    whole pass runs in a child bounded by containers.budget, so a hung Docker or mount cannot hold the run.
+    """
+    settings = config.get('containers') or {}
+    wanted = settings.get('enabled', False)
+    socket_path = settings.get('socket') or '/var/run/docker.sock'
+    if not wanted or not paths:
+        return None, None
+    if wanted == 'auto' and not os.path.exists(socket_path):
+        return None, None
+    bounded_call = load_module_utils('bounded_call')
+    load_module_utils('container_views')
+    budget = float(settings.get('budget') or 3 * config['timeout'])
+    outcome = bounded_call.run_in_child(_container_rows, (paths, socket_path, float(config['timeout']),
+                                                          config.get('mountinfo', '/proc/self/mountinfo')), budget)
+    if outcome.timed_out:
+        return None, 'container views: no answer within %g s' % budget
+    if outcome.errno is not None:
+        return None, 'container views: %s (%s)' % (outcome.strerror, bounded_call.errno_name(outcome.errno))
+    if outcome.error or outcome.result:
+        return None, 'container views: %s' % (outcome.error or outcome.strerror)
+    return outcome.value or [], None
+
+
+def container_changes(previous, rows):
+    """Journal lines for containers whose view of a path differs from the previous run."""
+    lines = []
+    for row in rows:
+        key = '%s %s' % (row['container'], row['path'])
+        before = (previous or {}).get(key)
+        if before == row['view']:
+            continue
+        prefix = NOTICE if row['view'] == 'live' else WARNING
+        lines.append('%scontainer %s sees %s at %s: %s -> %s: %s' % (
+            prefix, row['container'], row['path'], row['container_path'], before or 'unknown', row['view'],
+            row['detail']))
     return lines
 
 
@@ -244,6 +326,12 @@ def render_metrics(items, results, run):
            'Self-healing attempts left out because of backoff or the hourly cap.',
            [(mount_labels(item), heals.get(item['path'], {}).get('skipped', 0))
             for item in items if item.get('heal_command')])
+    rows = run.get('containers')
+    if rows is not None:
+        labels_of = dict((item['path'], mount_labels(item)) for item in items)
+        family('mountkit_container_view', 'gauge', CONTAINER_VIEW_HELP,
+               [(labels_of[row['path']] + [('container', row['container']), ('view', view)], int(row['view'] == view))
+                for row in rows if row['path'] in labels_of for view in run.get('views') or ()])
     family('mountkit_watch_mounts', 'gauge', 'Mounts the checker is configured to watch.', [(None, len(items))])
     family('mountkit_watch_duration_seconds', 'gauge', 'Seconds the last run of the checker took.',
            [(None, run['duration'])])
@@ -340,6 +428,11 @@ def run_once(config, mountinfo, now=None, emit=print):
         results[path] = result
     for line in state_changes(previous, results, [item for item in items if item['path'] in results]):
         emit(line)
+    rows, container_error = check_container_views(config, [item['path'] for item in items])
+    if container_error:
+        errors.append(container_error)
+    for line in container_changes(status.get('containers'), rows or []):
+        emit(line)
     for message in errors:
         emit(ERROR + message)
     errors_total = int(status.get('errors_total', 0)) + len(errors)
@@ -347,10 +440,15 @@ def run_once(config, mountinfo, now=None, emit=print):
     if not errors:
         last_success = round(now, 3)
     run = {'duration': round(time.time() - started, 6), 'errors': len(errors), 'errors_total': errors_total,
-           'last_success': last_success, 'heals': heal_counts}
+           'last_success': last_success, 'heals': heal_counts, 'containers': rows,
+           'views': load_module_utils('container_views').VIEWS if rows is not None else ()}
     status = {
         'version': 1, 'last_run': round(now, 3), 'last_success': last_success, 'errors_total': errors_total,
         'errors': errors, 'heal': heal_state, 'heal_counts': heal_counts,
+        # Views of the last run that judged them; kept through a run that could not, like the mounts.
+        'containers': (dict(('%s %s' % (row['container'], row['path']), row['view']) for row in rows)
+                       if rows is not None else status.get('containers', {})),
+        'container_views': rows if rows is not None else status.get('container_views'),
         # A mount that could not be checked keeps its previous state, so its next change is still logged once.
         'mounts': dict((item['path'], results.get(item['path'], previous.get(item['path'])))
                        for item in items if item['path'] in results or item['path'] in previous),

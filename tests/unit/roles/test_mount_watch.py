@@ -141,6 +141,49 @@ def test_check_mount_on_recorded_mountinfo():
     assert (dead['up'], dead['alive']) == (1, 0) and dead['detail'] == 'dead (ENOTCONN)'
 
 
+def test_check_mount_matches_as_mount_flags_does():
+    """Shell patterns for type and source (the efs planner's source is one), options that must be absent, and
+    propagation read as mount_flags reads it (shared passes for shared, not for slave)."""
+    healthy = recorded_mountinfo()
+    entries = reference_entries()
+    planned = watch.check_mount(healthy, entries, dict(EFS, fstype='nfs*', source='*:/', options_absent=['soft'],
+                                                       propagation='shared'), 5)
+    assert (planned['up'], planned['options_ok'], planned['propagation_ok']) == (1, 1, 1), planned
+    unwanted = watch.check_mount(healthy, entries, dict(EFS, options_absent=['hard']), 5)
+    assert unwanted['options_ok'] == 0 and 'options set that should not be: hard' in unwanted['detail']
+    other_source = watch.check_mount(healthy, entries, dict(EFS, source='*:/team'), 5)
+    assert other_source['up'] == 0 and other_source['detail'] == 'source 127.0.0.1:/, expected *:/team'
+    slave = watch.check_mount(healthy, entries, dict(EFS, propagation='slave'), 5)
+    assert slave['propagation_ok'] == 0
+
+
+def test_container_views_are_one_gauge_per_view_with_container_labels():
+    rows = [{'container': 'app', 'path': '/mnt/s3fs', 'container_path': '/data', 'view': 'stale', 'detail': 'x',
+             'receives_host_mounts': False},
+            # A path the checker does not watch is never reported.
+            {'container': 'app', 'path': '/elsewhere', 'container_path': '/x', 'view': 'live', 'detail': '',
+             'receives_host_mounts': True}]
+    text = watch.render_metrics([dict(S3FS, heal_command=[])], {'/mnt/s3fs': result()},
+                                dict(RUN, containers=rows, views=('live', 'stale', 'dead')))
+    lines = text.splitlines()
+    assert 'mountkit_container_view{path="/mnt/s3fs",backend="s3fs",fstype="fuse.s3fs",container="app",view="stale"} 1' \
+        in lines
+    assert 'mountkit_container_view{path="/mnt/s3fs",backend="s3fs",fstype="fuse.s3fs",container="app",view="live"} 0' \
+        in lines
+    assert len([line for line in lines if line.startswith('mountkit_container_view{')]) == 3
+    assert '# TYPE mountkit_container_view gauge' in lines
+    # Without Docker (containers None) there is no such family at all.
+    assert 'mountkit_container_view' not in watch.render_metrics([dict(S3FS, heal_command=[])],
+                                                                 {'/mnt/s3fs': result()}, RUN)
+
+
+def test_container_journal_lines_only_for_changes():
+    row = {'container': 'app', 'path': '/mnt/s3fs', 'container_path': '/data', 'view': 'dead', 'detail': 'ENOTCONN'}
+    assert watch.container_changes({'app /mnt/s3fs': 'dead'}, [row]) == []
+    assert watch.container_changes({'app /mnt/s3fs': 'live'}, [row]) == [
+        '<4>container app sees /mnt/s3fs at /data: live -> dead: ENOTCONN']
+
+
 def test_journal_lines_only_for_changes():
     items = [S3FS, EFS]
     first = {'/mnt/s3fs': result(), '/mnt/efs': result()}
@@ -205,13 +248,24 @@ def test_unreadable_mount_table_is_a_checker_error(tmp_path):
 
 # --- the installed layout -------------------------------------------------------------------------------------
 
+def checker_module_utils():
+    """mountinfo, container_views and every collection module they import, as the role copies them."""
+    pending, names = ['mountinfo', 'container_views'], []
+    while pending:
+        name = pending.pop()
+        if name not in names:
+            names.append(name)
+            pending.extend(re.findall(r'from ansible_collections\.mountkit\.aws\.plugins\.module_utils\.(\w+) import',
+                                      open(os.path.join(MODULE_UTILS, name + '.py')).read()))
+    return names
+
+
 def test_installed_layout_runs_without_ansible(tmp_path):
-    """The checker and the module_utils mountinfo.py imports, in one directory, run with an isolated Python."""
+    """The checker and the module_utils it imports, in one directory, run with an isolated Python."""
     install = tmp_path / 'install'
     install.mkdir()
     shutil.copy(CHECKER, str(install / 'mountkit-watch.py'))
-    names = ['mountinfo'] + re.findall(r'from ansible_collections\.mountkit\.aws\.plugins\.module_utils\.(\w+) import',
-                                       open(os.path.join(MODULE_UTILS, 'mountinfo.py')).read())
+    names = checker_module_utils()
     for name in names:
         shutil.copy(os.path.join(MODULE_UTILS, name + '.py'), str(install / (name + '.py')))
     config = run_config(tmp_path, [{'path': '/', 'backend': 'other', 'fstype': '', 'source': '',
@@ -230,9 +284,9 @@ def test_installed_layout_runs_without_ansible(tmp_path):
 
 
 def test_checker_copies_are_stdlib_only():
-    """What the role copies (mountinfo.py and its collection imports) imports only the stdlib and each other."""
-    names = ['mountinfo'] + re.findall(r'from ansible_collections\.mountkit\.aws\.plugins\.module_utils\.(\w+) import',
-                                       open(os.path.join(MODULE_UTILS, 'mountinfo.py')).read())
+    """What the role copies (mountinfo.py, container_views.py and their collection imports) imports only the
+    stdlib and each other."""
+    names = checker_module_utils()
     sources = [open(os.path.join(MODULE_UTILS, name + '.py')).read() for name in names]
     for module in re.findall(r'^(?:from|import) (\S+)', '\n'.join(sources), re.M):
         assert module == '__future__' or module.startswith('ansible_collections.mountkit.aws.plugins.module_utils.') \
