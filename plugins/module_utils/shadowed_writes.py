@@ -229,7 +229,7 @@ def look_beneath(path, move_to=None, list_limit=10, timeout=30.0, dry_run=False,
     if outcome.timed_out:
         raise OSError(errno.ETIMEDOUT, 'looking beneath %s took longer than %s seconds' % (path, timeout))
     if outcome.result in ('missing', 'cannot_run'):
-        raise CannotRun('%s: %s' % (path, outcome.strerror))
+        raise CannotRun(outcome.strerror)
     if outcome.errno is not None:
         raise OSError(outcome.errno, '%s (%s)' % (outcome.strerror, errno_name(outcome.errno)))
     if outcome.error:
