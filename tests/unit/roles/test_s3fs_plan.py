@@ -68,7 +68,7 @@ def test_keys_mount_renders_the_fstab_line_of_the_role():
     assert opts(planned) == [
         '_netdev', 'nofail', 'fsname=s3fs:media', 'subtype=s3fs', 'passwd_file=/etc/s3fs/passwd-srv-media',
         'url=https://s3.eu-west-1.amazonaws.com', 'endpoint=eu-west-1', 'allow_other', 'mp_umask=027', 'uid=33',
-        'gid=33', 'enable_content_md5', 'multipart_size=64', 'parallel_count=10', 'max_stat_cache_size=100000',
+        'gid=33', 'enable_content_md5', 'multipart_size=10', 'parallel_count=20', 'max_stat_cache_size=100000',
         'stat_cache_expire=60', 'retries=3', 'connect_timeout=10', 'readwrite_timeout=60', 'umask=0022']
     assert (planned['owner'], planned['group'], planned['mode']) == ('www-data', '33', '0750')
     assert planned['passwd_file'] == planned['passwd_managed'] == '/etc/s3fs/passwd-srv-media'
@@ -270,26 +270,26 @@ def version_opts(version, **keys):
 @pytest.mark.parametrize('version', [None, '1.90', '1.95'])
 def test_before_1_96_endpoint_and_parallel_count(version):
     rendered = version_opts(version, options=['nonempty'])
-    assert 'endpoint=eu-west-1' in rendered and 'parallel_count=10' in rendered
-    assert 'region=eu-west-1' not in rendered and 'max_thread_count=10' not in rendered
+    assert 'endpoint=eu-west-1' in rendered and 'parallel_count=20' in rendered
+    assert 'region=eu-west-1' not in rendered and 'max_thread_count=20' not in rendered
     assert 'nonempty' in rendered
 
 
 @pytest.mark.parametrize('version', ['1.96', '1.97'])
 def test_from_1_96_region_and_max_thread_count(version):
     rendered = version_opts(version, options=['nonempty'])
-    assert 'region=eu-west-1' in rendered and 'max_thread_count=10' in rendered
-    assert 'endpoint=eu-west-1' not in rendered and 'parallel_count=10' not in rendered
+    assert 'region=eu-west-1' in rendered and 'max_thread_count=20' in rendered
+    assert 'endpoint=eu-west-1' not in rendered and 'parallel_count=20' not in rendered
     # FUSE 3 has no nonempty option; it mounts over a non-empty directory anyway.
     assert 'nonempty' not in rendered
 
 
 def test_from_1_96_an_own_parallel_count_becomes_max_thread_count():
     rendered = version_opts('1.97', options=['parallel_count=4'])
-    assert 'max_thread_count=4' in rendered and 'max_thread_count=10' not in rendered
+    assert 'max_thread_count=4' in rendered and 'max_thread_count=20' not in rendered
     assert not [option for option in rendered if option.startswith('parallel_count')]
     rendered = version_opts('1.90', options=['parallel_count=4'])
-    assert 'parallel_count=4' in rendered and 'parallel_count=10' not in rendered
+    assert 'parallel_count=4' in rendered and 'parallel_count=20' not in rendered
 
 
 def test_from_1_92_enable_noobj_cache_is_the_default_and_dropped():
