@@ -8,6 +8,8 @@ runs it, a fresh `python3` per run, with healing off. Contenders, interleaved in
   checker     one run over the N mounts (mounted, type, source, options, propagation, stat + lookup in a
               child process per mount, metrics and status written atomically)
   checker-1   one run over one mount: the difference to `checker` is the cost of each further mount
+  checker+docker  `checker` with container views on: Docker's API (list and inspect every running container)
+              and, for one container binding the mounts' parent, its mount table and a stat per mount
   stat        coreutils `stat` of the N mount points in one process (the floor: a process and a stat each)
 
 Each round runs every contender --runs times and records the mean wall time and CPU (user + system of the
@@ -35,17 +37,23 @@ IMPORT = re.compile(r"from ansible_collections\.mountkit\.aws\.plugins\.module_u
 
 
 def install_checker(directory):
-    """The role's layout: the checker and the module_utils mountinfo.py imports, in one directory."""
+    """The role's layout: the checker and the module_utils it imports (mountinfo.py, container_views.py and
+    their imports), in one directory."""
     os.makedirs(directory)
     shutil.copy(CHECKER, os.path.join(directory, "mountkit-watch.py"))
-    with open(os.path.join(MODULE_UTILS, "mountinfo.py"), encoding="utf-8") as handle:
-        names = ["mountinfo"] + IMPORT.findall(handle.read())
+    pending, names = ["mountinfo", "container_views"], set()
+    while pending:
+        name = pending.pop()
+        if name not in names:
+            names.add(name)
+            with open(os.path.join(MODULE_UTILS, name + ".py"), encoding="utf-8") as handle:
+                pending.extend(IMPORT.findall(handle.read()))
     for name in names:
         shutil.copy(os.path.join(MODULE_UTILS, name + ".py"), os.path.join(directory, name + ".py"))
     return os.path.join(directory, "mountkit-watch.py")
 
 
-def write_config(path, state, mount_points):
+def write_config(path, state, mount_points, containers=False):
     config = {
         "mounts": [{"path": mount_point, "backend": "s3fs", "fstype": "fuse.s3fs", "source": "s3fs:" + BUCKET,
                     "options_present": ["rw", "user_id=0"], "propagation": "any", "unit": "", "remount": []}
@@ -53,6 +61,7 @@ def write_config(path, state, mount_points):
         "timeout": 10, "textfile_dir": os.path.join(state, "textfile"),
         "status_file": path + ".status.json",
         "heal": {"enabled": False, "backoff_initial": 60, "backoff_max": 3600, "max_per_hour": 6, "timeout": 60},
+        "containers": {"enabled": containers, "socket": "/var/run/docker.sock", "budget": 30},
     }
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(config, handle)
@@ -71,6 +80,23 @@ def mount_s3fs(cleanup, endpoint, passwd_file, mount_point):
         if proc.poll() is not None or time.time() > deadline:
             raise RuntimeError("s3fs did not mount %s" % mount_point)
         time.sleep(0.1)
+
+
+def start_container(cleanup, state, parent):
+    """One container binding the mounts' parent, from an image of the host's /bin/sh (no registry)."""
+    tag = "mountkit-bench/watch:%d" % os.getpid()
+    script = ('set -eu -o pipefail; libs=$(ldd /bin/sh 2>/dev/null | grep -o "/[^ ]*" | sed "s|^/||" || true); '
+              'tar -C / --dereference -c bin/sh $libs | docker import - "$1"')
+    subprocess.run(["bash", "-c", script, "import", tag], check=True, capture_output=True)
+    cleanup.push("remove image %s" % tag, subprocess.run, ["docker", "image", "rm", "--force", tag],
+                 check=False, capture_output=True)
+    name = "mountkit-bench-watch-%d" % os.getpid()
+    subprocess.run(["docker", "run", "--detach", "--interactive", "--name", name, "--network", "none",
+                    "-v", "%s:/data" % parent, tag, "/bin/sh", "-c", "read -r line"],
+                   check=True, capture_output=True)
+    cleanup.push("remove container %s" % name, subprocess.run, ["docker", "rm", "--force", name],
+                 check=False, capture_output=True)
+    return name
 
 
 def stop_s3fs(proc, mount_point):
@@ -112,6 +138,7 @@ def bench(cleanup, argv):
     for mount_point in mount_points:
         mount_s3fs(cleanup, server.endpoint, passwd_file, mount_point)
     os.makedirs(os.path.join(state, "textfile"))
+    container = start_container(cleanup, state, os.path.join(state, "mnt"))
     checker = install_checker(os.path.join(state, "install"))
     python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
     contenders = {
@@ -119,6 +146,8 @@ def bench(cleanup, argv):
                     write_config(os.path.join(state, "all.json"), state, mount_points)],
         "checker-1": [python, "-I", "-B", checker, "--config",
                       write_config(os.path.join(state, "one.json"), state, mount_points[:1])],
+        "checker+docker": [python, "-I", "-B", checker, "--config",
+                           write_config(os.path.join(state, "docker.json"), state, mount_points, True)],
         "stat": ["stat", "--"] + mount_points,
     }
     walls = dict((name, []) for name in contenders)
@@ -133,6 +162,11 @@ def bench(cleanup, argv):
         status = json.load(handle)
     if status["errors"] or not all(state_["alive"] for state_ in status["mounts"].values()):
         raise RuntimeError("the checker did not see every mount alive: %s" % status)
+    with open(os.path.join(state, "docker.json.status.json"), encoding="utf-8") as handle:
+        status = json.load(handle)
+    views = [row["view"] for row in status.get("container_views") or [] if row["container"] == container]
+    if status["errors"] or views != ["live"] * args.mounts:
+        raise RuntimeError("the checker did not see the container's views live: %s" % status)
     result["wall_s"] = dict((name, benchlib.summarize(samples)) for name, samples in walls.items())
     result["cpu_s"] = dict((name, benchlib.summarize(samples)) for name, samples in cpus.items())
     per_mount = dict(
@@ -142,11 +176,16 @@ def bench(cleanup, argv):
     ratio = result["wall_s"]["checker"]["median"] / result["wall_s"]["stat"]["median"]
     result["ratio"] = round(ratio, 2)
     result["ratio_means"] = "checker / stat, wall time of one run over %d mounts" % args.mounts
+    result["container_views"] = dict(
+        (kind, round(result[kind]["checker+docker"]["median"] - result[kind]["checker"]["median"], 5))
+        for kind in ("wall_s", "cpu_s"))
     print(benchlib.machine_note(result))
     for name in contenders:
         print(benchlib.stat_line("%s wall per run" % name, result["wall_s"][name], "s"))
         print(benchlib.stat_line("%s CPU per run" % name, result["cpu_s"][name], "s"))
     print("per further mount: wall %.1f ms, CPU %.1f ms" % (per_mount["wall_s"] * 1000, per_mount["cpu_s"] * 1000))
+    print("container views (one container, %d binds): wall %.1f ms, CPU %.1f ms more per run"
+          % (args.mounts, result["container_views"]["wall_s"] * 1000, result["container_views"]["cpu_s"] * 1000))
     benchlib.write_result(NAME, result, args.out)
     print("%s ratio=%.2f" % (NAME, ratio))
     return 0
