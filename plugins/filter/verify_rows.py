@@ -17,8 +17,8 @@ description:
     and check (C(mount_flags), C(read_existing), C(io_semantics), and C(s3_handoff) for S3 mounts), plus a failed
     C(plan) row for each backend whose planner found problems or did not run.
   - A check that did not run is a C(skipped) row that says why (I/O off, no probe location, mount not alive, ...).
-  - A check failed when it reported problems or returned none of its results (the tasks run with
-    C(failed_when: false), so their C(failed) says nothing).
+  - "A check failed when it reported problems or returned none of its results (the tasks run with
+    C(failed_when: false), so their C(failed) says nothing)."
 positional: _input
 options:
   _input:

@@ -21,8 +21,8 @@ positional: _input
 options:
   _input:
     description:
-      - The settings with their defaults applied, under the names of the variables without C(mountkit_verify_):
-        C(probe_dir), C(probe_dirs), C(read_count), C(timeout), C(io), C(handoff).
+      - The settings with their defaults applied, under the names of the variables without C(mountkit_verify_),
+        that is C(probe_dir), C(probe_dirs), C(read_count), C(timeout), C(io) and C(handoff).
     type: dict
     required: true
   targets:
