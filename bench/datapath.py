@@ -214,7 +214,7 @@ def main(cleanup, argv):  # pylint: disable=too-many-locals,too-many-statements
     opts.add_argument("--files", type=int, default=1000, help="small files per round and backend (default 1000)")
     opts.add_argument("--file-size", default="4K", help="size of each small file (default 4K)")
     opts.add_argument("--concurrency", type=int, default=10,
-                      help="boto3 max_concurrency; default 10, the role's s3fs_parallel_count")
+                      help="boto3 max_concurrency (default 10)")
     opts.add_argument("--part-size", default="8M", help="boto3 part size (default 8M, mount-s3's default)")
     opts.add_argument("--server", choices=["s3s-fs", "moto"], default="s3s-fs", help="S3 server (default s3s-fs)")
     opts.add_argument("--rtt-ms", type=float, default=0.0,
