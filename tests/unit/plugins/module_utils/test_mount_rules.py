@@ -180,8 +180,8 @@ def test_to_bool_refuses_anything_else():
         rules.to_bool('maybe')
 
 
-@pytest.mark.parametrize('value, default, expected', [(None, True, True), (None, False, False), ('no', True, False),
-                                                       ('yes', False, True), ('', True, False)])
+@pytest.mark.parametrize('value, default, expected', [
+    (None, True, True), (None, False, False), ('no', True, False), ('yes', False, True), ('', True, False)])
 def test_flag(value, default, expected):
     assert rules.flag(value, default, 'm[0].tls') == (expected, [])
 
