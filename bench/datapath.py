@@ -72,7 +72,7 @@ def tuning_option_names():
 
 def parse_variant(text):
     """'LABEL:opt=v,opt=v' -> (LABEL, {opt: 'opt=v'}): an s3fs mount with the role's options, these replaced."""
-    label, _, options = text.partition(":")
+    label, _sep, options = text.partition(":")
     if not re.fullmatch(r"[a-z0-9]+", label) or not options:
         raise ValueError("not LABEL:OPTION=VALUE[,...] with a lower-case alphanumeric LABEL: %r" % text)
     return label, {o.split("=", 1)[0]: o for o in options.split(",") if o}
