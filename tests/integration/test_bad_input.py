@@ -311,6 +311,17 @@ ROLE_CASES = [
     Case('mount_watch-state-dir-inside-install-dir', 'mount_watch',
          {'mount_watch_state_dir': '/usr/local/lib/mountkit-watch/state'},
          ['mount_watch_state_dir must not lie inside mount_watch_install_dir (/usr/local/lib/mountkit-watch)']),
+    Case('mount_watch-absent-option-with-blank', 'mount_watch',
+         {'mount_watch_mounts': [{'path': '/mnt/bad/watch', 'options_absent': ['ro rw']}]},
+         ['mount_watch_mounts[0].options_absent items must be single mount options without blanks or commas']),
+    Case('mount_watch-unknown-container-views', 'mount_watch', {'mount_watch_container_views': 'sometimes'},
+         ['mount_watch_container_views', 'auto, always, never', 'sometimes']),
+    Case('mount_watch-relative-docker-socket', 'mount_watch', {'mount_watch_docker_socket': 'run/docker.sock'},
+         ['mount_watch_docker_socket must be an absolute, normalized path without blanks']),
+    # The storage roles' planners judge their own variables, in their own words, before anything changes.
+    Case('mount_watch-from-roles-bad-s3fs-path', 'mount_watch',
+         {'mount_watch_from_roles': True, 's3fs_mounts': [s3fs(path='mnt/media')]},
+         ["s3fs_mounts[0].path must be absolute, got 'mnt/media'"]),
 ]
 
 MODULE_CASES = [
