@@ -17,10 +17,12 @@ MODULE = 'mountkit.aws.shadowed_writes'
 pytestmark = pytest.mark.integration
 
 
-def mount_table():
-    """(mount id, mount point) of every mount of this process's namespace."""
+def mount_table(tmp_path):
+    """(mount id, mount point) of the mounts under the test's directory or on a scratch directory of the
+    module; the rest of the host's table belongs to whatever else runs on the machine."""
     with open('/proc/self/mountinfo') as handle:
-        return sorted(tuple(line.split()[i] for i in (0, 4)) for line in handle)
+        rows = [tuple(line.split()[i] for i in (0, 4)) for line in handle]
+    return sorted(row for row in rows if row[1].startswith(str(tmp_path)) or 'mountkit-beneath-' in row[1])
 
 
 def sha256(path):
@@ -54,7 +56,8 @@ def test_files_beneath_a_live_s3fs_mount(real_fuse, run_module, shared_s3_server
     s3fs_factory(shared_s3_server, mount_point=path, extra_options=['nonempty'])
     # The mount hides them: the host sees the bucket there.
     assert 'task.log' not in os.listdir(path)
-    table = mount_table()
+    table = mount_table(tmp_path)
+    assert len(table) == 1
 
     found = run_module(MODULE, {'path': path, 'list_limit': 5})
     assert not found.get('failed'), found
@@ -80,7 +83,7 @@ def test_files_beneath_a_live_s3fs_mount(real_fuse, run_module, shared_s3_server
     again = run_module(MODULE, {'path': path, 'move_to': aside})
     assert not again['changed'] and again['count'] == 0, again
     # The mount is still there, and no mount came or went.
-    assert mount_table() == table
+    assert mount_table(tmp_path) == table
     assert 'task.log' not in os.listdir(path)
 
 
