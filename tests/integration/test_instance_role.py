@@ -11,6 +11,9 @@ s3fs mounts with ``iam_role=auto``, mount-s3 with its default credential chain; 
 environment or in files. Debian 12's s3fs 1.90 reads the role name without an IMDSv2 token (fixed in 1.91), so
 it fails where IMDSv2 is required and works where IMDSv1 is allowed (with ``imdsv1only``); Debian 13's s3fs
 1.95 works IMDSv2-only.
+
+A host rebooted with no IMDS still boots: the fstab line or unit the roles write (rendered here by their planners
+and template) fails with the tool's own error, and the mount comes up once the IMDS answers.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,7 +30,9 @@ import uuid
 import pytest
 
 import hostbed  # tests/integration/conftest.py puts this directory on the path
+import jinja2
 import yaml
+from ansible_collections.mountkit.aws.plugins.module_utils import plan_mountpoint_s3
 from ansible_collections.mountkit.aws.plugins.module_utils import plan_s3fs
 from realparts import require_real
 
@@ -501,3 +506,52 @@ def test_s3fs_fstab_mount_without_imds_at_boot_boots_then_mounts_when_imds_is_ba
     finally:
         host.exec(['umount', BOOT_MOUNT], check=False)
         host.sh('cp /root/fstab.before-boot-test /etc/fstab && systemctl daemon-reload', check=False)
+
+
+def role_mount_s3_unit(path):
+    """(unit name, text) of the systemd unit the mountpoint_s3 role writes for an instance-role mount of the test
+    bucket with the test bed's mount-s3 (1.16: a unit, no fstab helper), rendered by its planner and template."""
+    with open(os.path.join(ROOT, 'roles', 'mountpoint_s3', 'defaults', 'main.yml')) as handle:
+        settings = yaml.safe_load(handle)
+    settings['mountpoint_s3_binary'] = '/usr/local/bin/mount-s3'
+    settings['mountpoint_s3_mounts'] = [{'bucket': BUCKET, 'path': path, 'endpoint_url': S3_ENDPOINT,
+                                         'force_path_style': True, 'region': 'us-east-1'}]
+    planned = plan_mountpoint_s3.plan(settings, {'version': 'mount-s3 1.16.2'})
+    assert not planned['problems'], planned['problems']
+    mount = planned['mounts'][0]
+    assert mount['method'] == 'systemd' and not mount['needs_env'], mount
+    templates = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, 'roles', 'mountpoint_s3',
+                                                                               'templates')))
+    text = templates.get_template('mount-s3.service.j2').render(
+        mount=mount, mount_args=mount['args'], mount_s3_binary=settings['mountpoint_s3_binary'],
+        fusermount='/usr/bin/fusermount', environment_file='', restart_sec=settings['mountpoint_s3_restart_sec'])
+    return mount['unit'], text
+
+
+def test_mount_s3_unit_without_imds_at_boot_boots_then_mounts_when_imds_is_back(mount_s3_host, servers):
+    """mount-s3 checks its credentials before it forks, so the unit fails with mount-s3's own error; the boot goes
+    on, and the unit's restarts mount once the IMDS answers."""
+    host = mount_s3_host
+    unit, text = role_mount_s3_unit(BOOT_MOUNT)
+    host.exec(['mkdir', '-p', BOOT_MOUNT])
+    subprocess.run(['docker', 'exec', '-i', host.name, 'sh', '-c', 'cat > /etc/systemd/system/%s' % unit],
+                   input=text, text=True, check=True, timeout=60)
+    host.exec(['systemctl', 'daemon-reload'])
+    host.exec(['systemctl', 'enable', unit])
+    try:
+        assert host.restart() in ('running', 'degraded')
+        assert host.exec(['systemctl', 'is-active', 'multi-user.target'], check=False).stdout.strip() == 'active'
+        assert wait_for(lambda: 'no signing credentials available' in unit_journal(host, unit).lower(), 90), \
+            unit_journal(host, unit)
+        assert not host.is_mounted(BOOT_MOUNT)
+
+        # The metadata service back: the unit's next restart mounts, with role credentials.
+        servers(host)
+        assert wait_for(lambda: host.is_mounted(BOOT_MOUNT), 60), unit_journal(host, unit)
+        assert host.write_read(BOOT_MOUNT + '/after-boot.txt', 'mounted once the IMDS answered') == \
+            'mounted once the IMDS answered'
+        assert host.imds_record()['requests']['credentials'] >= 1
+    finally:
+        host.exec(['systemctl', 'disable', '--now', unit], check=False)
+        host.exec(['rm', '-f', '/etc/systemd/system/' + unit], check=False)
+        host.exec(['systemctl', 'daemon-reload'], check=False)
