@@ -52,8 +52,8 @@ STATE_HELP = {
 }
 
 CONTAINER_VIEW_HELP = ('Whether a running container that binds the path sees it in this view (1) or not (0): live is '
-                      'the host mount, stale an older mount, shadowed the directory underneath, dead a mount that '
-                      'does not answer; exited and error when it could not be judged.')
+                       'the host mount, stale an older mount, shadowed the directory underneath, dead a mount that '
+                       'does not answer; exited and error when it could not be judged.')
 
 # sd-daemon(3) priority prefixes, read by journald from a service's standard output.
 NOTICE = '<5>'
