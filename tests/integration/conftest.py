@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import uuid
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import containerhelpers  # noqa: E402  (needs the path above)
 import fusehelpers  # noqa: E402  (needs the path above)
 import hostbed  # noqa: E402  (needs the path above)
 from realparts import require_real  # noqa: E402  (tests/conftest.py puts tests/ on the path)
@@ -40,6 +42,23 @@ def real_fuse():
     missing = fusehelpers.missing_host_requirements()
     if missing:
         require_real('FUSE on this machine', missing)
+
+
+@pytest.fixture(scope='module')
+def real_fuse_and_docker(request):
+    """Real FUSE mounts and the Docker engine for the container tests; a missing part fails the module."""
+    missing = fusehelpers.missing_host_requirements() or containerhelpers.missing_docker()
+    if missing:
+        pytest.fail('%s needs real FUSE mounts and the Docker engine: %s' % (request.module.__name__, missing))
+
+
+@pytest.fixture(scope='module')
+def shell_image(request):
+    """A throwaway image with a shell, built locally for one test module and removed after it."""
+    tag = 'mountkit-test/%s:%s' % (request.module.__name__.replace('_', '-'), uuid.uuid4().hex[:8])
+    containerhelpers.build_shell_image(tag)
+    yield tag
+    containerhelpers.remove_image(tag)
 
 
 @pytest.fixture(scope='module')

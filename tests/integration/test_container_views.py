@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import uuid
 
 import pytest
 
@@ -23,22 +22,7 @@ from ansible_collections.mountkit.aws.plugins.module_utils.mountinfo import read
 MODULE = 'mountkit.aws.container_views'
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope='module', autouse=True)
-def real_parts():
-    missing = fusehelpers.missing_host_requirements() or containerhelpers.missing_docker()
-    if missing:
-        pytest.fail('test_container_views needs real FUSE mounts and the Docker engine: %s' % missing)
-
-
-@pytest.fixture(scope='module')
-def image():
-    tag = 'mountkit-test/container-views:%s' % uuid.uuid4().hex[:8]
-    containerhelpers.build_shell_image(tag)
-    yield tag
-    containerhelpers.remove_image(tag)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures('real_fuse_and_docker')]
 
 
 @pytest.fixture
@@ -62,9 +46,9 @@ def containers(unique_name):
 
 
 @pytest.fixture
-def parent(tmp_path, containers, image):
+def parent(tmp_path, containers, shell_image):
     """An rshared parent directory D with the mount point D/mnt; unmounted after the containers are gone."""
-    containers.image = image
+    containers.image = shell_image
     path = str(tmp_path / 'parent')
     containerhelpers.make_rshared_parent(path)
     os.makedirs(os.path.join(path, 'mnt'))
@@ -246,7 +230,11 @@ def test_verify_task_file_reports_one_row_per_container_and_path(
     proc = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', 'localhost,', str(playbook)],
                           env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    rows = dict((row['path'], row) for row in json.loads(out.read_text()))
+    results = json.loads(out.read_text())
+    # Beside the container rows, one shadowed_writes row per managed mount point: nothing was written beneath it.
+    beneath = [row for row in results if row['check'] == 'shadowed_writes']
+    assert [(row['path'], row['status']) for row in beneath] == [(mount_point, 'pass')], beneath
+    rows = dict((row['path'], row) for row in results if row['check'] != 'shadowed_writes')
     assert set(rows) == {'%s:/data/mnt' % plain, '%s:/data/mnt' % rslave}, rows
     assert rows['%s:/data/mnt' % rslave]['status'] == 'pass'
     assert rows['%s:/data/mnt' % plain]['status'] == 'fail'

@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import threading
-import uuid
 
 import pytest
 
@@ -32,22 +31,7 @@ CHECKER = os.path.join(ROOT, 'roles', 'mount_watch', 'files', 'mountkit-watch.py
 MODULE_UTILS = os.path.join(ROOT, 'plugins', 'module_utils')
 IMPORT = re.compile(r'from ansible_collections\.mountkit\.aws\.plugins\.module_utils\.(\w+) import')
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope='module', autouse=True)
-def real_parts():
-    missing = fusehelpers.missing_host_requirements() or containerhelpers.missing_docker()
-    if missing:
-        pytest.fail('test_watch_containers needs real FUSE mounts and the Docker engine: %s' % missing)
-
-
-@pytest.fixture(scope='module')
-def image():
-    tag = 'mountkit-test/watch-containers:%s' % uuid.uuid4().hex[:8]
-    containerhelpers.build_shell_image(tag)
-    yield tag
-    containerhelpers.remove_image(tag)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures('real_fuse_and_docker')]
 
 
 @pytest.fixture
@@ -68,7 +52,7 @@ def installed(tmp_path):
 
 
 @pytest.fixture
-def parent(tmp_path, unique_name, image):
+def parent(tmp_path, unique_name, shell_image):
     """An rshared parent D with the mount point D/mnt, and containers named <unique>-<suffix> binding D."""
     path = str(tmp_path / 'parent')
     containerhelpers.make_rshared_parent(path)
@@ -78,7 +62,7 @@ def parent(tmp_path, unique_name, image):
     def run(suffix, propagation=''):
         name = '%s-%s' % (unique_name, suffix)
         started.append(name)
-        return containerhelpers.run_container(name, image, '%s:/data%s' % (path, propagation))
+        return containerhelpers.run_container(name, shell_image, '%s:/data%s' % (path, propagation))
     yield path, run
     for name in started:
         containerhelpers.remove_container(name)
